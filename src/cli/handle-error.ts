@@ -1,0 +1,17 @@
+/** The one error exit: typed errors become "error: what (what to do)" and a status. */
+import { CommanderError } from 'commander';
+import { GlanceError } from '../errors.js';
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode;
+  if (err instanceof GlanceError) return err.code === 'BAD_OPTION' ? 2 : 1;
+  return 1;
+}
+
+export function formatError(err: unknown): string {
+  if (err instanceof GlanceError) {
+    return `error: ${err.message}${err.suggestion ? `\n  what to do: ${err.suggestion}` : ''}`;
+  }
+  if (err instanceof Error) return `error: ${err.stack ?? err.message}`;
+  return `error: ${String(err)}`;
+}

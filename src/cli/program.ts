@@ -1,0 +1,15 @@
+/**
+ * Assembles the `glance` program from one file per command. Nothing here does
+ * work; each command parses its options into plain data and calls domain code.
+ */
+import { Command } from 'commander';
+import { dataCommand } from './data-check.js';
+
+export function buildProgram(): Command {
+  const program = new Command('glance')
+    .description('Reproduce "GlanceAgain: Adversarial Defense using Recurrent Layers" with real statistics')
+    .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true });
+  program.addCommand(dataCommand());
+  return program;
+}
