@@ -5,6 +5,7 @@
  * summary can be checked against its inputs.
  */
 import { ATTACKS, MODELS, THREATS, type EvalResult } from '../experiments/types.js';
+import { PAPER_DATASET } from './paper.js';
 import { coordinateKey, sumShards, type GroupCoordinates, type SeedResult } from './shards.js';
 import { summarize, type Summary } from './stats.js';
 
@@ -29,14 +30,16 @@ export interface AggregateGroup extends GroupCoordinates, Summary {
 
 /**
  * A fixed order, so that reports are deterministic and read like the paper:
- * dataset, eps units, split, then the paper's order of threats, attacks and
+ * the paper's dataset (MNIST) first, then other datasets, eps units, split, then the paper's order of threats, attacks and
  * models, then source and eps.
  */
 export function compareGroups(a: GroupCoordinates, b: GroupCoordinates): number {
   const byName = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   const rank = <T>(list: readonly T[], x: T) => list.indexOf(x);
   const sourceRank = (s?: string) => (s === undefined ? -1 : rank(MODELS as readonly string[], s));
+  const paperFirst = (d: string) => (d === PAPER_DATASET ? 0 : 1);
   return (
+    paperFirst(a.dataset) - paperFirst(b.dataset) ||
     byName(a.dataset, b.dataset) ||
     byName(a.epsUnits, b.epsUnits) ||
     byName(a.split, b.split) ||

@@ -1,0 +1,110 @@
+/**
+ * The Markdown report: protocol, the paper's Tables I-III with our numbers
+ * beside theirs, every other attack, the eps sweep and the command that made
+ * it. Pure: results in, a string out, the same string for the same input, so
+ * it is tested against a golden string.
+ */
+import type { EvalResult } from '../experiments/types.js';
+import { aggregate, type AggregateGroup } from './aggregate.js';
+import { DASH, fmtEps, fmtMeanSd, fmtSummary, markdownTable, settingKey, settingLabel, settingsOf, type Setting } from './format.js';
+import { renderPaperTables } from './paper-tables.js';
+import { seriesOf, sweepGroups } from './sweep.js';
+
+export interface ReportInput {
+  title: string;
+  /** Two-column rows the caller fills: ['dataset', 'mnist'], ['eps units', 'pixel'], ['backend', 'node (...)']. */
+  protocol: Array<[string, string]>;
+  results: EvalResult[];
+  /** Set while jobs are still missing: the report then opens with a warning. */
+  partial?: { done: number; total: number; missing: string[] };
+  /** The exact command that reproduces the run. */
+  command: string;
+  /** File name of the sweep plot next to the report, e.g. 'sweep.svg'. */
+  svgFile?: string;
+  /** K of EOT, for the row label 'GlanceAgain (EOT-10)'; results do not record it. */
+  eotSamples?: number;
+}
+
+/** How many missing jobs a partial report lists before it summarises the rest. */
+const MAX_MISSING_LISTED = 30;
+
+function partialBlock(p: NonNullable<ReportInput['partial']>): string[] {
+  const listed = p.missing.slice(0, MAX_MISSING_LISTED).map((m) => `> - ${m}`);
+  const more = p.missing.length - listed.length;
+  return [
+    `> **Warning: partial results.** ${p.done} of ${p.total} jobs are done; every number below covers ` +
+      'only the finished jobs and will change when the run completes.',
+    '>',
+    `> Missing (${p.missing.length}):`,
+    '>',
+    ...listed,
+    ...(more > 0 ? [`> - … and ${more} more`] : []),
+    '',
+  ];
+}
+
+function otherAttacks(groups: readonly AggregateGroup[], settings: readonly Setting[], shown: Set<AggregateGroup>): string[] {
+  const rest = groups.filter((g) => !shown.has(g));
+  const out = ['## Other attacks', ''];
+  if (rest.length === 0) return [...out, 'None: every result is in Tables I–III.', ''];
+  out.push('Every result not in Tables I–III. Target hits: the share (%) of adversarial images classified as the ' +
+    "attack's target label, mean ± sd over seeds (targeted attacks only).", '');
+  for (const s of settings) {
+    const gs = rest.filter((g) => settingKey(g) === settingKey(s));
+    if (gs.length === 0) continue;
+    const rows = gs.map((g) => [
+      g.model, g.threat, g.attack, g.source ?? DASH, fmtEps(g.eps), fmtSummary(g),
+      g.targetHitRate ? fmtMeanSd(g.targetHitRate) : DASH,
+    ]);
+    const header = ['Model', 'Threat', 'Attack', 'Source', 'eps', 'Accuracy: mean ± sd (95% CI) [n]', 'Target hits'];
+    out.push(`### ${settingLabel(s)}`, '', ...markdownTable(header, rows, [false, false, false, false, true, true, true]), '');
+  }
+  return out;
+}
+
+function epsSweep(groups: readonly AggregateGroup[], settings: readonly Setting[], svgFile?: string): string[] {
+  const swept = sweepGroups(groups);
+  if (swept.length === 0) return [];
+  const out = ['## Epsilon sweep', '', 'Accuracy (%) by eps, mean ± sd over seeds, for every attack measured at more than one eps.', ''];
+  for (const s of settings) {
+    const series = seriesOf(swept.filter((g) => settingKey(g) === settingKey(s)));
+    if (series.length === 0) continue;
+    const eps = [...new Set(series.flatMap((x) => x.points.map((p) => p.eps)))].sort((a, b) => a - b);
+    const rows = eps.map((e) => [fmtEps(e), ...series.map((x) => {
+      const p = x.points.find((q) => q.eps === e);
+      return p ? fmtMeanSd(p) : DASH;
+    })]);
+    const header = ['eps', ...series.map((x) => x.label)];
+    out.push(`### ${settingLabel(s)}`, '', ...markdownTable(header, rows, header.map(() => true)), '');
+  }
+  if (svgFile) out.push(`![sweep](${svgFile})`, '');
+  return out;
+}
+
+/** A code fence longer than any backtick run in the command, so the command cannot end it. */
+function codeBlock(text: string, lang: string): string[] {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return [`${fence}${lang}`, text, fence];
+}
+
+export function renderReport(input: ReportInput): string {
+  const groups = aggregate(input.results);
+  const settings = settingsOf(groups);
+  const shown = new Set<AggregateGroup>();
+  const eotLabel = input.eotSamples !== undefined ? `EOT-${input.eotSamples}` : 'EOT';
+  const lines: string[] = [`# ${input.title}`, ''];
+  if (input.partial) lines.push(...partialBlock(input.partial));
+  lines.push('## Protocol', '', ...markdownTable(['Setting', 'Value'], input.protocol), '');
+  lines.push(
+    'Cells: accuracy (%) as mean ± sample sd over seeds (Student-t 95% confidence interval of the mean, clipped to 0–100) [number of seeds]. ' +
+      "Paper: the paper's single run (MNIST, measured on the training data, eps units not stated). " +
+      'Ours − paper: our mean minus the paper value.',
+    '',
+  );
+  lines.push(...renderPaperTables(groups, settings, { eotLabel }, shown));
+  lines.push(...otherAttacks(groups, settings, shown));
+  lines.push(...epsSweep(groups, settings, input.svgFile));
+  lines.push('## How to reproduce', '', ...codeBlock(input.command, 'sh'), '');
+  return lines.join('\n');
+}

@@ -1,0 +1,124 @@
+/**
+ * Tables I-III of the paper, ours beside theirs: one row per model, one table
+ * per (dataset, eps units, split). A row whose results are missing stays in the
+ * table and says so, because a silently dropped row reads as "not applicable".
+ */
+import { MODELS, type ModelName } from '../experiments/types.js';
+import type { AggregateGroup } from './aggregate.js';
+import { DASH, fmt1, fmtEps, fmtSigned1, fmtSummary, markdownTable, sameEps, settingKey, settingLabel, type Setting } from './format.js';
+import { PAPER_EPS, PAPER_TABLES, PAPER_TRANSFER_SOURCE, paperAccuracy, type PaperTable } from './paper.js';
+
+interface Row {
+  label: string;
+  group?: AggregateGroup;
+  /** Undefined: the paper has no comparable number. */
+  paper?: number;
+  /** What to print when group is missing. */
+  missing: string;
+}
+
+const HEADER = ['Model', 'Ours: mean ± sd (95% CI) [n]', 'Paper', 'Ours − paper'];
+const RIGHT = [false, true, true, true];
+
+function renderRows(rows: Row[]): string[] {
+  return markdownTable(HEADER, rows.map((r) => [
+    r.label,
+    r.group ? fmtSummary(r.group) : r.missing,
+    r.paper === undefined ? DASH : fmt1(r.paper),
+    r.group && r.paper !== undefined ? fmtSigned1(r.group.mean - r.paper) : DASH,
+  ]), RIGHT);
+}
+
+/** 'no results at eps 0.3 (measured at eps 0.1, 0.2)' when the series exists at other eps. */
+function missingAtEps(others: AggregateGroup[]): string {
+  const have = [...new Set(others.map((g) => g.eps))].sort((a, b) => a - b).map(fmtEps);
+  return `no results at eps ${fmtEps(PAPER_EPS)}` + (have.length ? ` (measured at eps ${have.join(', ')})` : '');
+}
+
+/** Picks the group at the paper's eps among a series' groups, and marks it shown. */
+function atPaperEps(series: AggregateGroup[], shown: Set<AggregateGroup>): AggregateGroup | undefined {
+  const g = series.find((x) => sameEps(x.eps, PAPER_EPS));
+  if (g) shown.add(g);
+  return g;
+}
+
+function tableI(gs: AggregateGroup[], s: Setting, shown: Set<AggregateGroup>): Row[] {
+  return MODELS.flatMap((model): Row[] => {
+    const clean = gs.filter((g) => g.threat === 'clean' && g.attack === 'none' && g.model === model);
+    const paper = paperAccuracy('I', model, s);
+    if (clean.length === 0) return [{ label: model, paper, missing: 'no clean results' }];
+    clean.forEach((g) => shown.add(g));
+    // Several clean groups for one model only differ in a coordinate the grid recorded: name it.
+    return clean.map((g) => ({ label: clean.length > 1 ? `${model} (eps ${fmtEps(g.eps)})` : model, group: g, paper, missing: '' }));
+  });
+}
+
+function tableII(gs: AggregateGroup[], s: Setting, source: ModelName, shown: Set<AggregateGroup>): Row[] {
+  return MODELS.map((model): Row => {
+    const paper = paperAccuracy('II', model, { dataset: s.dataset, source });
+    const series = gs.filter((g) => g.threat === 'transfer' && g.attack === 'fgsm' && g.source === source && g.model === model);
+    const group = atPaperEps(series, shown);
+    if (group || model !== source) return { label: model, group, paper, missing: missingAtEps(series) };
+    // Transfer from a model to itself is the white-box attack on it, as in the paper's Table II.
+    const own = gs.filter((g) => g.threat === 'white-box' && g.attack === 'fgsm' && g.model === model && (g.source ?? model) === model);
+    const wb = atPaperEps(own, shown);
+    return { label: wb ? `${model} (white-box)` : model, group: wb, paper, missing: missingAtEps(series) };
+  });
+}
+
+function tableIII(gs: AggregateGroup[], s: Setting, eotLabel: string, shown: Set<AggregateGroup>): Row[] {
+  const whiteBox = (model: ModelName, attack: string) =>
+    gs.filter((g) => g.threat === 'white-box' && g.attack === attack && g.model === model && (g.source ?? model) === model);
+  return MODELS.flatMap((model): Row[] => {
+    const fgsm = whiteBox(model, 'fgsm');
+    const rows: Row[] = [{ label: model, group: atPaperEps(fgsm, shown), paper: paperAccuracy('III', model, s), missing: missingAtEps(fgsm) }];
+    // EOT is beyond the paper: always for the randomised GlanceAgain, for others only if measured.
+    const eot = whiteBox(model, 'eot-fgsm');
+    if (model === 'GlanceAgain' || eot.length > 0) {
+      rows.push({ label: `${model} (${eotLabel})`, group: atPaperEps(eot, shown), missing: missingAtEps(eot) });
+    }
+    return rows;
+  });
+}
+
+const INTRO: Record<PaperTable, string> = {
+  I: 'Clean accuracy (threat clean, attack none).',
+  II: `FGSM transfer at eps ${fmtEps(PAPER_EPS)}: adversarial images crafted on the source model, evaluated on each model.`,
+  III: `White-box FGSM at eps ${fmtEps(PAPER_EPS)}: adversarial images crafted on each model itself.`,
+};
+
+/**
+ * Renders Tables I-III for every setting present. Adds every group it prints
+ * to `shown`, so the caller can list the rest under "Other attacks".
+ */
+export function renderPaperTables(
+  groups: readonly AggregateGroup[],
+  settings: readonly Setting[],
+  opts: { eotLabel: string },
+  shown: Set<AggregateGroup>,
+): string[] {
+  const inSetting = (s: Setting) => groups.filter((g) => settingKey(g) === settingKey(s));
+  const out: string[] = [];
+  for (const table of ['I', 'II', 'III'] as const) {
+    out.push(`## Table ${table}: ${PAPER_TABLES[table].caption}`, '', INTRO[table], '');
+    if (table === 'III') {
+      out.push(`${opts.eotLabel} averages the input gradient over random transform draws (Athalye et al. 2018), ` +
+        'the adaptive attack a randomised model calls for; the paper reports only the single-draw attack.', '');
+    }
+    if (settings.length === 0) out.push('No results yet.', '');
+    for (const s of settings) {
+      const gs = inSetting(s);
+      if (table === 'II') {
+        const found = gs.filter((g) => g.threat === 'transfer' && g.attack === 'fgsm' && g.source !== undefined).map((g) => g.source!);
+        const sources = MODELS.filter((m) => found.includes(m) || (m === PAPER_TRANSFER_SOURCE && found.length === 0));
+        for (const source of sources) {
+          out.push(`### ${settingLabel(s)} · crafted on ${source}`, '', ...renderRows(tableII(gs, s, source, shown)), '');
+        }
+        continue;
+      }
+      const rows = table === 'I' ? tableI(gs, s, shown) : tableIII(gs, s, opts.eotLabel, shown);
+      out.push(`### ${settingLabel(s)}`, '', ...renderRows(rows), '');
+    }
+  }
+  return out;
+}
