@@ -1,0 +1,13 @@
+/**
+ * The report module's public API. Pure: callers hand in result lines and get
+ * strings back (Markdown, CSV, SVG); writing files is the CLI's job.
+ */
+export { aggregate, compareGroups, groupSeeds, sumShards, ShardOverlapError } from './aggregate.js';
+export type { AggregateGroup, GroupCoordinates, SeedResult, SeedValue } from './aggregate.js';
+export { renderReport, type ReportInput } from './markdown.js';
+export { renderResultsCsv, parseResultsCsv, CSV_COLUMNS, type CsvRow } from './csv.js';
+export { renderSweepSvg } from './svg.js';
+export { sweepGroups, seriesOf, type SweepSeries } from './sweep.js';
+export { summarize, mean, sampleSd, ci95HalfWidth, min, max, type Summary } from './stats.js';
+export { studentTQuantile, studentTCdf } from './student-t.js';
+export { PAPER_TABLES, PAPER_EPS, PAPER_DATASET, PAPER_TRANSFER_SOURCE, paperAccuracy, type PaperTable } from './paper.js';
