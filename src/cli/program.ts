@@ -4,12 +4,20 @@
  */
 import { Command } from 'commander';
 import { dataCommand } from './data-check.js';
+import { experimentCommands } from './experiment.js';
+import { mergeCommand } from './merge.js';
+import { reportCommand } from './report.js';
+import { statusCommand } from './status.js';
 
 export function buildProgram(): Command {
   const program = new Command('glance')
     .description('Reproduce "GlanceAgain: Adversarial Defense using Recurrent Layers" with real statistics')
     .showHelpAfterError()
     .configureHelp({ showGlobalOptions: true });
+  for (const c of experimentCommands()) program.addCommand(c);
+  program.addCommand(statusCommand());
+  program.addCommand(mergeCommand());
+  program.addCommand(reportCommand());
   program.addCommand(dataCommand());
   return program;
 }

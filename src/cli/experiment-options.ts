@@ -1,0 +1,157 @@
+/**
+ * The options shared by `reproduce`, `sweep` and `run`: a preset, then a
+ * --config file, then flags, merged into one ExperimentConfig and validated once.
+ */
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { GlanceError, errors } from '../errors.js';
+import type { ExperimentConfig, RunOptions } from '../experiments/config.js';
+import { PRESETS, PRESET_NAMES } from '../experiments/presets.js';
+import { mergeConfig, parseShard, validateConfig } from '../experiments/validate.js';
+import { ATTACKS, BACKENDS, BASE_LAYER, EPS_UNITS, MODELS, RESAMPLING, SPLITS } from '../experiments/types.js';
+
+export interface RawOptions {
+  preset: string;
+  config?: string;
+  out?: string;
+  workers?: string;
+  seeds?: string;
+  models?: string;
+  epochs?: string;
+  batchSize?: string;
+  lr?: string;
+  trainLimit?: string;
+  evalLimit?: string;
+  evalSplit?: string;
+  evalShards?: string;
+  evalBatchSize?: string;
+  eps?: string;
+  epsUnits?: string;
+  attacks?: string;
+  threats?: string;
+  baseLayer?: string;
+  resampling?: string;
+  eotSamples?: string;
+  pgdSteps?: string;
+  advEps?: string;
+  advMix?: string;
+  backend?: string;
+  dataset?: string;
+  dataDir?: string;
+  shard?: string;
+  quiet?: boolean;
+  json?: boolean;
+  forceNew?: boolean;
+}
+
+const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
+function number(option: string, s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isFinite(n)) throw errors.badOption(option, s, 'a number');
+  return n;
+}
+const numbers = (option: string, s: string | undefined) => list(s)?.map((x) => number(option, x)!);
+
+/** --seeds 5 means seeds 1..5; --seeds 3,7,11 lists them. */
+function seeds(s: string | undefined): number[] | undefined {
+  if (s === undefined) return undefined;
+  if (/^\d+$/.test(s.trim())) {
+    const n = Number(s);
+    if (n < 1) throw errors.badOption('--seeds', s, 'a count >= 1 or a list of seeds');
+    return Array.from({ length: n }, (_, i) => i + 1);
+  }
+  return numbers('--seeds', s);
+}
+
+export function addExperimentOptions(cmd: Command, defaultPreset: string): Command {
+  return cmd
+    .addOption(new Option('--preset <name>', 'experiment preset').choices(PRESET_NAMES).default(defaultPreset))
+    .option('--config <file>', 'a JSON file with the ExperimentConfig shape; flags override it')
+    .option('--out <dir>', 'run directory (default runs/<preset>-<date>); the same --out resumes')
+    .option('--workers <n>', 'worker threads', String(availableParallelism()))
+    .option('--seeds <n|list>', 'number of seeds (1..n) or a comma list')
+    .option('--models <list>', `models: ${MODELS.join(',')}`)
+    .option('--epochs <n>', 'training epochs')
+    .option('--batch-size <n>', 'training batch size')
+    .option('--lr <x>', 'Adam learning rate')
+    .option('--train-limit <n>', 'train on the first n training images')
+    .option('--eval-split <split>', `evaluation split: ${SPLITS.join(' | ')} (the paper reports train)`)
+    .option('--eval-limit <n>', 'evaluate on the first n images of the split')
+    .option('--eval-shards <n>', 'cut each evaluation into n jobs over slices of the split')
+    .option('--eval-batch-size <n>', 'evaluation batch size')
+    .option('--eps <list>', 'attack eps values, comma separated')
+    .option('--eps-units <list>', `eps units: ${EPS_UNITS.join(',')}`)
+    .option('--attacks <list>', `attacks: ${ATTACKS.filter((a) => a !== 'none').join(',')}`)
+    .option('--threats <list>', 'threat models: transfer,white-box')
+    .option('--base-layer <mode>', `GlanceAgain base layer: ${BASE_LAYER.join(' | ')}`)
+    .option('--resampling <mode>', `GlanceAgain resampling: ${RESAMPLING.join(' | ')}`)
+    .option('--eot-samples <k>', 'EOT: transform draws averaged per gradient')
+    .option('--pgd-steps <n>', 'PGD steps')
+    .option('--adv-eps <x>', "AdvNet's adversarial-training eps")
+    .option('--adv-mix <x>', "AdvNet's weight of the clean loss")
+    .option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(' | ')}`)
+    .option('--dataset <name>', 'mnist | fashion-mnist')
+    .option('--data-dir <dir>', 'a directory with the four IDX files instead of --dataset')
+    .option('--shard <i/n>', 'run only the i-th of n deterministic slices of the job grid')
+    .option('--quiet', 'print only the summary')
+    .option('--json', 'print machine-readable events, one JSON object per line')
+    .option('--force-new', 'discard the stored results in --out and start afresh');
+}
+
+export function buildConfig(raw: RawOptions): ExperimentConfig {
+  const preset = PRESETS[raw.preset];
+  if (!preset) throw errors.badOption('--preset', raw.preset, `one of ${PRESET_NAMES.join(', ')}`);
+  let fromFile: Record<string, unknown> = {};
+  if (raw.config) {
+    try {
+      fromFile = JSON.parse(readFileSync(raw.config, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new GlanceError('BAD_OPTION', `--config ${raw.config}: cannot read it as JSON (${(e as Error).message})`, 'give a JSON file with the shape of config.json in a run directory');
+    }
+  }
+  const flags = {
+    dataset: raw.dataDir ? (raw.dataset ?? raw.dataDir) : raw.dataset,
+    dataDir: raw.dataDir,
+    models: list(raw.models),
+    seeds: seeds(raw.seeds),
+    train: {
+      epochs: number('--epochs', raw.epochs),
+      batchSize: number('--batch-size', raw.batchSize),
+      lr: number('--lr', raw.lr),
+      limit: number('--train-limit', raw.trainLimit),
+      advEps: number('--adv-eps', raw.advEps),
+      advMix: number('--adv-mix', raw.advMix),
+    },
+    glance: { baseLayer: raw.baseLayer, resampling: raw.resampling },
+    eval: {
+      split: raw.evalSplit,
+      limit: number('--eval-limit', raw.evalLimit),
+      shards: number('--eval-shards', raw.evalShards),
+      batchSize: number('--eval-batch-size', raw.evalBatchSize),
+    },
+    attacks: list(raw.attacks),
+    threats: list(raw.threats),
+    eps: numbers('--eps', raw.eps),
+    epsUnits: list(raw.epsUnits),
+    eotSamples: number('--eot-samples', raw.eotSamples),
+    pgd: { steps: number('--pgd-steps', raw.pgdSteps) },
+    backend: raw.backend,
+  };
+  return validateConfig(mergeConfig(preset as unknown as Record<string, unknown>, fromFile, flags));
+}
+
+export function buildRunOptions(raw: RawOptions, config: ExperimentConfig): RunOptions {
+  const workers = number('--workers', raw.workers) ?? availableParallelism();
+  if (!Number.isInteger(workers) || workers < 1) throw errors.badOption('--workers', raw.workers, 'a positive integer');
+  const date = new Date().toISOString().slice(0, 10);
+  return {
+    out: raw.out ?? `runs/${config.preset}-${date}`,
+    workers,
+    shard: raw.shard ? parseShard(raw.shard) : undefined,
+    quiet: !!raw.quiet,
+    json: !!raw.json,
+    forceNew: !!raw.forceNew,
+  };
+}

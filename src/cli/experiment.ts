@@ -1,0 +1,30 @@
+/** `glance reproduce`, `glance sweep` and `glance run`: one experiment run, resumable, then its report. */
+import { Command } from 'commander';
+import { runExperiment } from '../coordinator/run.js';
+import { writeRunReport } from '../coordinator/write-report.js';
+import type { ProgressMode } from '../coordinator/progress.js';
+import { addExperimentOptions, buildConfig, buildRunOptions, type RawOptions } from './experiment-options.js';
+
+async function action(raw: RawOptions): Promise<void> {
+  const config = buildConfig(raw);
+  const opts = buildRunOptions(raw, config);
+  const mode: ProgressMode = opts.json ? 'json' : opts.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain';
+  const command = ['npx glance', ...process.argv.slice(2)].join(' ');
+  const summary = await runExperiment(config, opts, { mode, command });
+  if (!summary.interrupted) {
+    const report = await writeRunReport(opts.out);
+    if (mode !== 'json') console.error(`report${report.partial ? ' (partial)' : ''}: ${report.dir}/report.md`);
+  }
+  if (summary.errored.length || summary.blocked.length) process.exitCode = 1;
+  if (summary.interrupted) process.exitCode = 130;
+}
+
+export function experimentCommands(): Command[] {
+  const reproduce = addExperimentOptions(
+    new Command('reproduce').description("reproduce the paper's Tables I-III (preset paper: 5 seeds, both eps units, transfer + white-box FGSM, EOT)"),
+    'paper',
+  ).action(action);
+  const sweep = addExperimentOptions(new Command('sweep').description('accuracy vs eps for FGSM and PGD, transfer and white-box (preset sweep)'), 'sweep').action(action);
+  const run = addExperimentOptions(new Command('run').description('run an experiment from --config FILE.json (flags override it)'), 'paper').action(action);
+  return [reproduce, sweep, run];
+}

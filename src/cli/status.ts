@@ -1,0 +1,39 @@
+/** `glance status DIR`: what is done, running (started, not finished), left and errored. */
+import { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { RunStore } from '../coordinator/store.js';
+import { metaFile, type RunMeta } from '../coordinator/write-report.js';
+import { buildJobs, shardJobs } from '../experiments/grid.js';
+import { GlanceError } from '../errors.js';
+
+export function statusText(dir: string): string {
+  const store = new RunStore(dir);
+  if (!store.exists()) throw new GlanceError('STORE_INVALID', `${dir} is not a run directory (no config.json)`, 'pass the --out directory of a run');
+  const config = store.readConfig();
+  if (!existsSync(metaFile(dir))) throw new GlanceError('STORE_INVALID', `${dir}: no meta.json`, 'the run never started; run it again');
+  const meta = JSON.parse(readFileSync(metaFile(dir), 'utf8')) as RunMeta;
+  let jobs = buildJobs(config, meta.splitSize);
+  if (meta.shard) jobs = shardJobs(jobs, meta.shard);
+  const { lines } = store.read();
+  const done = jobs.filter((j) => lines.get(j.id)?.status === 'done');
+  const errored = jobs.filter((j) => lines.get(j.id)?.status === 'errored');
+  const left = jobs.length - done.length - errored.length;
+  const out = [`${dir}: ${config.preset}, ${jobs.length} jobs: ${done.length} done, ${errored.length} errored, ${left} left`];
+  for (const j of errored) {
+    const l = lines.get(j.id)!;
+    out.push(`  errored ${j.id}: ${l.status === 'errored' ? l.error.split('\n')[0] : ''}`);
+  }
+  const byKind = (k: string) => jobs.filter((j) => j.kind === k);
+  for (const k of ['train', 'eval']) {
+    const all = byKind(k);
+    out.push(`  ${k}: ${all.filter((j) => lines.get(j.id)?.status === 'done').length}/${all.length} done`);
+  }
+  return out.join('\n');
+}
+
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('show what a run has done, what is left and what errored')
+    .argument('<dir>', 'run directory')
+    .action((dir: string) => console.log(statusText(dir)));
+}

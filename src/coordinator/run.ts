@@ -1,0 +1,95 @@
+/**
+ * A run from start to end: load the dataset once into shared memory, open (or
+ * resume) the run store, build the job DAG, skip what is stored, run the rest on
+ * the worker pool, and stop cleanly on Ctrl-C with every finished job kept.
+ */
+import { createRequire } from 'node:module';
+import { resolveDataset } from '../data/registry.js';
+import { loadShared } from '../data/shared.js';
+import type { ExperimentConfig, RunOptions } from '../experiments/config.js';
+import { buildJobs, shardJobs } from '../experiments/grid.js';
+import { checkpointExists } from '../models/checkpoint.js';
+import { WorkerPool } from './pool.js';
+import { ProgressView, type ProgressMode } from './progress.js';
+import { runJobs, type Executor, type RunSummary } from './scheduler.js';
+import { RunStore, writeJson } from './store.js';
+import { metaFile, type RunMeta } from './write-report.js';
+
+const require = createRequire(import.meta.url);
+
+export function libraryVersions(): Record<string, string> {
+  const v = (name: string) => {
+    try {
+      return (require(`${name}/package.json`) as { version: string }).version;
+    } catch {
+      return 'absent';
+    }
+  };
+  return { node: process.versions.node, '@tensorflow/tfjs': v('@tensorflow/tfjs'), 'glance-bench': v('../../package.json') };
+}
+
+export interface RunIo {
+  mode: ProgressMode;
+  /** The command line, recorded for "how to reproduce". */
+  command: string;
+  out?: NodeJS.WritableStream;
+  /** For tests: run jobs with this instead of a worker pool. */
+  executor?: Executor;
+}
+
+export async function runExperiment(config: ExperimentConfig, opts: RunOptions, io: RunIo): Promise<RunSummary> {
+  const dataset = loadShared(resolveDataset({ dataset: config.dataset, dataDir: config.dataDir }));
+  const store = new RunStore(opts.out);
+  const state = store.open(config, opts.forceNew);
+  if (state.droppedTornLine) store.log('dropped a torn last line of results.jsonl (a crash mid-write)');
+  const meta: RunMeta = {
+    splitSize: dataset[config.eval.split].count,
+    datasetFingerprint: dataset.fingerprint,
+    command: io.command,
+    shard: opts.shard,
+    versions: libraryVersions(),
+  };
+  writeJson(metaFile(opts.out), meta);
+  let jobs = buildJobs(config, meta.splitSize);
+  if (opts.shard) jobs = shardJobs(jobs, opts.shard);
+  store.log(`run: ${jobs.length} jobs, ${opts.workers} workers${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}`);
+
+  const view = new ProgressView(io.mode, io.out);
+  const abort = new AbortController();
+  const onSignal = () => {
+    store.log('interrupted: finishing nothing new, finished jobs are stored');
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const pool = io.executor
+    ? undefined
+    : new WorkerPool({
+        workers: opts.workers,
+        dataset,
+        backend: config.backend,
+        config,
+        checkpointDir: store.checkpointDir,
+        versions: libraryVersions(),
+      });
+  try {
+    const summary = await runJobs(jobs, store, state, io.executor ?? pool!, {
+      retries: 1,
+      signal: abort.signal,
+      // A training job counts as done only while its checkpoint is there.
+      isStillDone: (job, line) =>
+        job.kind !== 'train' || (line.status === 'done' && !!line.train && checkpointExists(store.checkpointDir, line.train.checkpoint)),
+      onEvent: (e) => {
+        view.handle(e);
+        if (e.type === 'job-error') store.log(`error ${e.job.id} attempt ${e.attempt}: ${e.error}`);
+        if (e.type === 'job-done') store.log(`done ${e.job.id} in ${e.seconds.toFixed(1)} s`);
+      },
+    });
+    store.log(`end: ${summary.done}/${summary.total} done, ${summary.errored.length} errored, ${summary.blocked.length} blocked${summary.interrupted ? ', interrupted' : ''}`);
+    return summary;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await pool?.close();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Runs a job DAG: a job starts when its dependencies are done; each finished job
+ * is appended to the store (fsynced) before anything depends on it; a job that
+ * throws or whose worker crashes is recorded as errored and retried once; jobs
+ * that depend on a job that failed for good are reported as blocked. The executor
+ * is an interface, so the scheduling is tested without threads.
+ */
+import type { Job } from '../experiments/grid.js';
+import type { JobOutcome, JobProgress } from '../workers/protocol.js';
+import type { JobLine, RunStore, StoreState } from './store.js';
+
+export interface Executor {
+  run(job: Job, onProgress: (p: JobProgress) => void): Promise<JobOutcome>;
+}
+
+export type RunEvent =
+  | { type: 'start'; total: number; done: number; toRun: number }
+  | { type: 'job-start'; job: Job; attempt: number }
+  | { type: 'job-progress'; job: Job; progress: JobProgress }
+  | { type: 'job-done'; job: Job; seconds: number; outcome: JobOutcome }
+  | { type: 'job-error'; job: Job; attempt: number; error: string; willRetry: boolean }
+  | { type: 'job-blocked'; job: Job; by: string }
+  | { type: 'end'; summary: RunSummary };
+
+export interface RunSummary {
+  total: number;
+  done: number;
+  ranNow: number;
+  skipped: number;
+  errored: string[];
+  blocked: string[];
+  interrupted: boolean;
+  seconds: number;
+}
+
+export interface ScheduleOptions {
+  retries: number;
+  /** Whether a stored job still holds (e.g. its checkpoint exists); redone when false. */
+  isStillDone?: (job: Job, line: JobLine) => boolean;
+  signal?: AbortSignal;
+  onEvent?: (e: RunEvent) => void;
+}
+
+export async function runJobs(jobs: Job[], store: RunStore, state: StoreState, exec: Executor, opts: ScheduleOptions): Promise<RunSummary> {
+  const t0 = performance.now();
+  const emit = opts.onEvent ?? (() => {});
+  const done = new Set<string>();
+  for (const job of jobs) {
+    const line = state.lines.get(job.id);
+    if (line?.status === 'done' && (opts.isStillDone?.(job, line) ?? true)) done.add(job.id);
+  }
+  const skipped = done.size;
+  const failed = new Set<string>();
+  const blocked: string[] = [];
+  const running = new Set<string>();
+  const pending = jobs.filter((j) => !done.has(j.id));
+  let ranNow = 0;
+  emit({ type: 'start', total: jobs.length, done: done.size, toRun: pending.length });
+
+  await new Promise<void>((resolveAll) => {
+    const attempts = new Map<string, number>();
+    const pump = () => {
+      if (opts.signal?.aborted) {
+        if (running.size === 0) resolveAll();
+        return;
+      }
+      for (let i = 0; i < pending.length; i++) {
+        const job = pending[i];
+        const badDep = job.deps.find((d) => failed.has(d) || blocked.includes(d));
+        if (badDep) {
+          pending.splice(i--, 1);
+          blocked.push(job.id);
+          emit({ type: 'job-blocked', job, by: badDep });
+          continue;
+        }
+        if (!job.deps.every((d) => done.has(d))) continue;
+        pending.splice(i--, 1);
+        start(job);
+      }
+      if (running.size === 0) resolveAll();
+    };
+    const start = (job: Job) => {
+      const attempt = (attempts.get(job.id) ?? 0) + 1;
+      attempts.set(job.id, attempt);
+      running.add(job.id);
+      emit({ type: 'job-start', job, attempt });
+      exec
+        .run(job, (progress) => emit({ type: 'job-progress', job, progress }))
+        .then(
+          (outcome) => {
+            store.append({ jobId: job.id, status: 'done', seconds: outcome.seconds, attempt, train: outcome.train, results: outcome.results, at: new Date().toISOString() });
+            done.add(job.id);
+            ranNow++;
+            emit({ type: 'job-done', job, seconds: outcome.seconds, outcome });
+          },
+          (err: unknown) => {
+            const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+            const aborted = opts.signal?.aborted ?? false;
+            const willRetry = attempt <= opts.retries && !aborted;
+            if (!aborted) store.append({ jobId: job.id, status: 'errored', error, attempt, at: new Date().toISOString() });
+            emit({ type: 'job-error', job, attempt, error, willRetry });
+            if (willRetry) pending.unshift(job);
+            else if (!aborted) failed.add(job.id);
+          },
+        )
+        .finally(() => {
+          running.delete(job.id);
+          pump();
+        });
+    };
+    opts.signal?.addEventListener('abort', () => running.size === 0 && resolveAll(), { once: true });
+    pump();
+  });
+
+  const summary: RunSummary = {
+    total: jobs.length,
+    done: done.size,
+    ranNow,
+    skipped,
+    errored: [...failed],
+    blocked,
+    interrupted: opts.signal?.aborted ?? false,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  emit({ type: 'end', summary });
+  return summary;
+}

@@ -1,0 +1,95 @@
+/**
+ * Writes a run's report files (report.md, results.csv, sweep.svg) into
+ * reports/<run-id>/ from the run store alone, so a report can be regenerated at
+ * any time, partial runs included (marked, with what is missing).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { basename, join } from 'node:path';
+import { GlanceError } from '../errors.js';
+import { buildJobs, shardJobs } from '../experiments/grid.js';
+import type { ExperimentConfig } from '../experiments/config.js';
+import type { EvalResult } from '../experiments/types.js';
+import { aggregate, renderReport, renderResultsCsv, renderSweepSvg, sweepGroups } from '../report/index.js';
+import { RunStore, type JobLine } from './store.js';
+
+export interface RunMeta {
+  /** Size of the evaluation split, so the job grid can be rebuilt without the dataset. */
+  splitSize: number;
+  datasetFingerprint: string;
+  /** The command that started the run, for "how to reproduce". */
+  command: string;
+  shard?: { index: number; count: number };
+  versions: Record<string, string>;
+}
+
+export const metaFile = (runDir: string) => join(runDir, 'meta.json');
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function wallTime(lines: JobLine[]): string {
+  const times = lines.map((l) => Date.parse(l.at)).filter(Number.isFinite);
+  const seconds = lines.reduce((s, l) => s + (l.status === 'done' ? l.seconds : 0), 0);
+  if (!times.length) return '—';
+  const span = (Math.max(...times) - Math.min(...times)) / 1000;
+  return `${(span / 60).toFixed(1)} min from first to last stored job (${(seconds / 60).toFixed(1)} min of job time)`;
+}
+
+export async function writeRunReport(runDir: string, reportsRoot = 'reports'): Promise<{ dir: string; partial: boolean }> {
+  const store = new RunStore(runDir);
+  if (!store.exists()) throw new GlanceError('STORE_INVALID', `${runDir} is not a run directory (no config.json)`, 'pass the --out directory of a run');
+  const config: ExperimentConfig = store.readConfig();
+  const meta: RunMeta | undefined = existsSync(metaFile(runDir)) ? JSON.parse(readFileSync(metaFile(runDir), 'utf8')) : undefined;
+  const { lines } = store.read();
+  const done = [...lines.values()].filter((l): l is Extract<JobLine, { status: 'done' }> => l.status === 'done');
+  const results: EvalResult[] = done.flatMap((l) => l.results ?? []);
+  let jobs = meta ? buildJobs(config, meta.splitSize) : [];
+  if (meta?.shard) jobs = shardJobs(jobs, meta.shard);
+  const missing = jobs.filter((j) => lines.get(j.id)?.status !== 'done').map((j) => j.id);
+  const backends = [...new Set(results.map((r) => `${r.backend.name} (tfjs ${r.backend.tfjs}${r.backend.tensorflow ? `, TensorFlow ${r.backend.tensorflow}` : ''})`))];
+  const cpu = cpus();
+  const t = config.train;
+  const protocol: Array<[string, string]> = [
+    ['dataset', `${config.dataset}${meta ? ` (fingerprint ${meta.datasetFingerprint})` : ''}`],
+    ['evaluation split', `${config.eval.split}${config.eval.limit ? `, first ${config.eval.limit} images` : ''}`],
+    ['eps', config.eps.join(', ')],
+    ['eps units', config.epsUnits.join(', ') + ' (pixel: [0,1] with clipping; normalized: eps x 0.3081 in pixels, unclipped)'],
+    ['attacks', `${config.attacks.join(', ')} (${config.threats.join(', ')}; transfer crafted on ${config.transferSource}; EOT K=${config.eotSamples}; PGD ${config.pgd.steps} steps)`],
+    ['seeds', config.seeds.join(', ')],
+    ['training', `${t.epochs} epochs, batch ${t.batchSize}, Adam lr ${t.lr}${t.limit ? `, first ${t.limit} training images` : ''}; AdvNet FGSM eps ${t.advEps} (${t.advUnits}), mix ${t.advMix}`],
+    ['GlanceAgain', `base layer ${config.glance.baseLayer}, ${config.glance.resampling} resampling`],
+    ['backend', backends.join('; ') || '—'],
+    ['library versions', meta ? Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ') : '—'],
+    ['git commit', gitCommit()],
+    ['machine', `${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`],
+    ['wall time', wallTime([...lines.values()])],
+  ];
+  const groups = aggregate(results);
+  const sweep = sweepGroups(groups);
+  const dir = join(reportsRoot, basename(runDir.replace(/\/+$/, '')));
+  mkdirSync(dir, { recursive: true });
+  const svgFile = sweep.length ? 'sweep.svg' : undefined;
+  if (svgFile) writeFileSync(join(dir, svgFile), renderSweepSvg(sweep));
+  const partial = missing.length > 0;
+  writeFileSync(
+    join(dir, 'report.md'),
+    renderReport({
+      title: `glance-bench: ${config.preset} run ${basename(runDir)}`,
+      protocol,
+      results,
+      partial: partial ? { done: jobs.length - missing.length, total: jobs.length, missing } : undefined,
+      command: meta?.command ?? `npx glance run --config ${join(runDir, 'config.json')} --out ${runDir}`,
+      svgFile,
+      eotSamples: config.eotSamples,
+    }),
+  );
+  writeFileSync(join(dir, 'results.csv'), await renderResultsCsv(results));
+  return { dir, partial };
+}

@@ -1,0 +1,57 @@
+/**
+ * An experiment as plain data: what to train, what to attack, how to evaluate.
+ * Built from a preset, a --config file and command-line flags (in that order of
+ * precedence, flags last), then validated once; everything downstream trusts it.
+ */
+import type { AttackName, BackendChoice, BaseLayer, EpsUnits, ModelName, Resampling, Split } from './types.js';
+
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** Train on the first `limit` training images (smoke runs); all when absent. */
+  limit?: number;
+  /** AdvNet's adversarial training: FGSM eps, its units, and the weight of the clean loss. */
+  advEps: number;
+  advUnits: EpsUnits;
+  advMix: number;
+}
+
+export interface ExperimentConfig {
+  preset: string;
+  /** A registry name (mnist, fashion-mnist) or, with dataDir, a label for that directory. */
+  dataset: string;
+  dataDir?: string;
+  models: ModelName[];
+  seeds: number[];
+  train: TrainSettings;
+  glance: { baseLayer: BaseLayer; resampling: Resampling };
+  eval: {
+    split: Split;
+    /** Evaluate on the first `limit` images of the split; all when absent. */
+    limit?: number;
+    batchSize: number;
+    /** Each evaluation job is cut into this many slices of the split, run as separate jobs. */
+    shards: number;
+  };
+  /** Attacks other than 'none' (clean accuracy is always measured). */
+  attacks: AttackName[];
+  threats: ('transfer' | 'white-box')[];
+  /** The model transfer attacks are crafted on (the paper: NormalNet of the same seed). */
+  transferSource: ModelName;
+  eps: number[];
+  epsUnits: EpsUnits[];
+  eotSamples: number;
+  pgd: { steps: number; randomStart: boolean };
+  backend: BackendChoice;
+}
+
+/** Options of a run that do not change its results (so a resume may change them). */
+export interface RunOptions {
+  out: string;
+  workers: number;
+  shard?: { index: number; count: number };
+  quiet: boolean;
+  json: boolean;
+  forceNew: boolean;
+}

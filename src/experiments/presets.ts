@@ -1,0 +1,49 @@
+/**
+ * The named experiments. `paper` is Tables I-III over 5 seeds; `sweep` the
+ * accuracy-vs-eps curves; `smoke` the whole pipeline on a slice in minutes.
+ */
+import type { ExperimentConfig } from './config.js';
+
+const base: ExperimentConfig = {
+  preset: 'paper',
+  dataset: 'mnist',
+  models: ['NormalNet', 'AdvNet', 'GlanceAgain'],
+  seeds: [1, 2, 3, 4, 5],
+  train: { epochs: 15, batchSize: 64, lr: 1e-3, advEps: 0.3, advUnits: 'pixel', advMix: 0.5 },
+  glance: { baseLayer: 'frozen', resampling: 'bilinear' },
+  eval: { split: 'test', batchSize: 500, shards: 1 },
+  attacks: ['fgsm', 'eot-fgsm'],
+  threats: ['transfer', 'white-box'],
+  transferSource: 'NormalNet',
+  eps: [0.3],
+  epsUnits: ['pixel', 'normalized'],
+  eotSamples: 10,
+  pgd: { steps: 40, randomStart: true },
+  backend: 'auto',
+};
+
+const range = (from: number, to: number, step: number) =>
+  Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => Math.round((from + i * step) * 1000) / 1000);
+
+export const PRESETS: Record<string, ExperimentConfig> = {
+  paper: base,
+  sweep: {
+    ...base,
+    preset: 'sweep',
+    seeds: [1, 2, 3],
+    attacks: ['fgsm', 'pgd'],
+    eps: range(0, 0.5, 0.05),
+    epsUnits: ['pixel'],
+    pgd: { steps: 10, randomStart: true },
+  },
+  smoke: {
+    ...base,
+    preset: 'smoke',
+    seeds: [1, 2],
+    train: { ...base.train, epochs: 1, limit: 2000 },
+    eval: { split: 'test', batchSize: 500, shards: 2, limit: 1000 },
+    eps: [0.1, 0.3],
+    eotSamples: 4,
+  },
+};
+export const PRESET_NAMES = Object.keys(PRESETS);

@@ -1,0 +1,37 @@
+/**
+ * The worker thread: picks the backend once, views the shared dataset, runs one
+ * job per task and returns plain JSON. No console output; the only file a job
+ * writes is the checkpoint a training job is asked to write.
+ */
+import { workerData } from 'node:worker_threads';
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { selectBackend } from '../backend/select.js';
+import type { BackendInfo } from '../experiments/types.js';
+import type { JobOutcome, ProgressSink, WorkerInit, WorkerTask } from './protocol.js';
+import { runTrainJob } from './train-job.js';
+import { runEvalJob } from './eval-job.js';
+import { testFault } from './faults.js';
+
+const init = workerData as WorkerInit;
+let backend: Promise<BackendInfo> | undefined;
+
+export default async function run(task: WorkerTask): Promise<JobOutcome> {
+  backend ??= selectBackend(init.backend);
+  const info = await backend;
+  const remote = task.progress ? Comlink.wrap<ProgressSink>(nodeEndpoint(task.progress)) : undefined;
+  // Progress is fire-and-forget: a job never waits on the coordinator.
+  const report: ProgressSink = { progress: (p) => void remote?.progress(p).catch(() => {}) };
+  try {
+    testFault(task.job.id);
+    const t0 = performance.now();
+    const outcome =
+      task.job.kind === 'train'
+        ? { train: runTrainJob(task.job, task, init.dataset, info, report) }
+        : { results: runEvalJob(task.job, task, init.dataset, info, report) };
+    return { ...outcome, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    remote?.[Comlink.releaseProxy]();
+    task.progress?.close();
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * An evaluation job: one (model, seed, threat, attack, eps units) over a slice of
+ * the evaluation split, every eps of the sweep in one pass; returns counts.
+ */
+import { splitView, type SharedDataset } from '../data/shared.js';
+import type { EvalJob } from '../experiments/grid.js';
+import type { BackendInfo, EvalResult, ModelName } from '../experiments/types.js';
+import { evaluate, sweep } from '../attacks/evaluate.js';
+import { loadCheckpoint } from '../models/checkpoint.js';
+import { Net } from '../models/net.js';
+import type { ProgressSink, WorkerTask } from './protocol.js';
+import { checkpointName, netSpec } from './spec.js';
+
+export function runEvalJob(job: EvalJob, task: WorkerTask, dataset: SharedDataset, backend: BackendInfo, sink: ProgressSink): EvalResult[] {
+  const config = task.config;
+  const t0 = performance.now();
+  const load = (model: ModelName) => {
+    const spec = netSpec(model, config);
+    const { weights } = loadCheckpoint(task.checkpointDir, checkpointName(model, job.seed), { spec, dataFingerprint: dataset.fingerprint });
+    return new Net(spec, weights);
+  };
+  const target = load(job.model);
+  const source = job.source === job.model ? undefined : load(job.source);
+  try {
+    const counts = evaluate({
+      target,
+      source,
+      view: splitView(dataset, config.eval.split),
+      start: job.start,
+      end: job.end,
+      batchSize: config.eval.batchSize,
+      attacks: sweep(
+        { name: job.attack, units: job.epsUnits, eotSamples: config.eotSamples, steps: config.pgd.steps, randomStart: config.pgd.randomStart },
+        job.attack === 'none' ? [0] : job.eps,
+      ),
+      seed: job.seed,
+      onBatch: (done, total) => sink.progress({ fraction: done / total, detail: `${done}/${total} images` }),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    return counts.map((c) => ({
+      kind: 'eval',
+      dataset: config.dataset,
+      model: job.model,
+      seed: job.seed,
+      threat: job.threat,
+      attack: job.attack,
+      source: job.source,
+      eps: c.eps,
+      epsUnits: c.units,
+      split: config.eval.split,
+      start: job.start,
+      end: job.end,
+      correct: c.correct,
+      total: c.total,
+      ...(c.targetHits !== undefined ? { targetHits: c.targetHits } : {}),
+      backend,
+      seconds,
+    }));
+  } finally {
+    target.dispose();
+    source?.dispose();
+  }
+}
