@@ -17,6 +17,17 @@ export function inputGradient(net: Net, x: tf.Tensor2D, labels: tf.Tensor1D, dra
 }
 
 /**
+ * sign(g) exactly: 1 where g > 0, -1 where g < 0, 0 where g = 0. tf.sign is not
+ * used because the wasm backend's Sign kernel returns 0 for |g| < 2^-23 (about
+ * 1.19e-7; measured with tfjs 4.22), and input gradients of a mean loss over a
+ * batch are routinely that small: FGSM would silently leave those pixels alone.
+ * Call inside tf.tidy.
+ */
+export function exactSign(g: tf.Tensor): tf.Tensor {
+  return tf.sub(tf.cast(tf.greater(g, 0), 'float32'), tf.cast(tf.less(g, 0), 'float32'));
+}
+
+/**
  * One signed-gradient step from `x` of size eps (in `units`), projected back into the
  * eps-ball around `origin` and, in pixel units, into [0,1]. Call inside tf.tidy.
  */
@@ -30,7 +41,7 @@ export function signStep(
   eps: number = step,
 ): tf.Tensor2D {
   const s = pixelEps(step, units) * (targeted ? -1 : 1);
-  let next = tf.add(x, tf.mul(tf.sign(grad), s)) as tf.Tensor2D;
+  let next = tf.add(x, tf.mul(exactSign(grad), s)) as tf.Tensor2D;
   if (origin !== x) {
     const e = pixelEps(eps, units);
     next = tf.clipByValue(tf.sub(next, origin), -e, e).add(origin) as tf.Tensor2D;
