@@ -33,7 +33,7 @@ Cells: accuracy (%) as mean ± sample sd over seeds (Student-t 95% confidence in
 
 Clean accuracy (threat clean, attack none).
 
-### mnist · pixel eps · test split
+### mnist · test split
 
 | Model | Ours: mean ± sd (95% CI) [n] | Paper | Ours − paper |
 |---|---:|---:|---:|
@@ -41,7 +41,7 @@ Clean accuracy (threat clean, attack none).
 | AdvNet | 97.3 ± 0.1 (95% CI 97.1–97.5) [3] | 97.3 | 0.0 |
 | GlanceAgain | 98.1 ± 0.3 (95% CI 97.4–98.8) [3] | 98.2 | -0.1 |
 
-### fashion-mnist · pixel eps · test split
+### fashion-mnist · test split
 
 | Model | Ours: mean ± sd (95% CI) [n] | Paper | Ours − paper |
 |---|---:|---:|---:|

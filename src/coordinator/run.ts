@@ -25,7 +25,9 @@ export function libraryVersions(): Record<string, string> {
       return 'absent';
     }
   };
-  return { node: process.versions.node, '@tensorflow/tfjs': v('@tensorflow/tfjs'), 'glance-bench': v('../../package.json') };
+  // From src/coordinator or dist/src/coordinator: the first package.json up is ours.
+  const own = ['../../package.json', '../../../package.json'].map(v).find((x) => x !== 'absent') ?? 'absent';
+  return { node: process.versions.node, '@tensorflow/tfjs': v('@tensorflow/tfjs'), 'glance-bench': own };
 }
 
 export interface RunIo {

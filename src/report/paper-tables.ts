@@ -106,6 +106,18 @@ export function renderPaperTables(
         'the adaptive attack a randomised model calls for; the paper reports only the single-draw attack.', '');
     }
     if (settings.length === 0) out.push('No results yet.', '');
+    if (table === 'I') {
+      // Clean accuracy has no eps, so no eps units: one table per dataset and split.
+      const seen = new Set<string>();
+      for (const s of settings) {
+        const key = `${s.dataset}|${s.split}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const gs = groups.filter((g) => g.dataset === s.dataset && g.split === s.split);
+        out.push(`### ${s.dataset} · ${s.split} split`, '', ...renderRows(tableI(gs, s, shown)), '');
+      }
+      continue;
+    }
     for (const s of settings) {
       const gs = inSetting(s);
       if (table === 'II') {
@@ -116,7 +128,7 @@ export function renderPaperTables(
         }
         continue;
       }
-      const rows = table === 'I' ? tableI(gs, s, shown) : tableIII(gs, s, opts.eotLabel, shown);
+      const rows = tableIII(gs, s, opts.eotLabel, shown);
       out.push(`### ${settingLabel(s)}`, '', ...renderRows(rows), '');
     }
   }
