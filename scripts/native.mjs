@@ -27,7 +27,10 @@
 // package.json and dist/ (the JS), and symlinks deps/, lib/ and node_modules/ into
 // the cache. The cached node_modules has no @tensorflow/, so `require('@tensorflow/
 // tfjs')` from dist/ falls through to the project's node_modules/@tensorflow/tfjs.
-// The final check verifies this: the project's tf.getBackend() is 'tensorflow'.
+// The final check verifies this by resolving @tensorflow/tfjs and tfjs-core from
+// tfjs-node's real path and from the project: the same files. (tf.getBackend() alone
+// would not tell: a second tfjs-core shares tfjs's global engine, so its backend
+// still shows up, after re-registering every kernel with a warning each.)
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -524,8 +527,8 @@ try {
   out.product = Array.from(tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1], [1]])).dataSync());
   const req = createRequire(process.cwd() + '/package.json');
   const fromNode = createRequire(fs.realpathSync(req.resolve('@tensorflow/tfjs-node')));
-  out.coreProject = fs.realpathSync(req.resolve('@tensorflow/tfjs-core'));
-  out.coreNode = fs.realpathSync(fromNode.resolve('@tensorflow/tfjs-core'));
+  out.coreProject = ['@tensorflow/tfjs', '@tensorflow/tfjs-core'].map((p) => fs.realpathSync(req.resolve(p))).join(' ');
+  out.coreNode = ['@tensorflow/tfjs', '@tensorflow/tfjs-core'].map((p) => fs.realpathSync(fromNode.resolve(p))).join(' ');
   out.worker = await new Promise((resolve, reject) => {
     const w = new Worker("const tf = require('@tensorflow/tfjs'); require('@tensorflow/tfjs-node');" +
       "require('node:worker_threads').parentPort.postMessage(tf.getBackend() + ' ' + tf.add(1, 2).dataSync()[0]);",
@@ -556,7 +559,7 @@ function checkProject() {
       problems.push(`the project's @tensorflow/tfjs picked backend '${res.backend}', not 'tensorflow'`);
     }
     if (res.coreProject !== res.coreNode) {
-      problems.push(`two copies of tfjs-core: the project's ${res.coreProject} and tfjs-node's ${res.coreNode}`);
+      problems.push(`two copies of tfjs: the project uses ${res.coreProject}, tfjs-node ${res.coreNode}`);
     }
     if (String(res.product) !== '3,7') problems.push(`wrong matMul result ${res.product}`);
     if (res.worker !== 'tensorflow 3') problems.push(`in a worker thread: ${res.worker}`);

@@ -5,7 +5,8 @@
  * has not built the backend (test/backend-node.test.ts says so in the output).
  */
 import { Worker } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { configureNativeThreads } from '../src/backend/native-env.js';
 import { nativeStatus } from './fixtures/native-status.js';
 
 const FIXTURE = new URL('./fixtures/native-train.mjs', import.meta.url);
@@ -19,7 +20,7 @@ interface TrainReport {
 
 function trainInWorker(): Promise<TrainReport> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(FIXTURE, { env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+    const w = new Worker(FIXTURE);
     let report: TrainReport | undefined;
     w.once('message', (m: TrainReport) => {
       report = m;
@@ -31,6 +32,12 @@ function trainInWorker(): Promise<TrainReport> {
 }
 
 describe.skipIf(!nativeStatus().built)('native backend in worker threads', () => {
+  // As the coordinator does: TensorFlow reads its thread settings with getenv(), which
+  // sees the main thread's process.env writes but not a worker's private copy.
+  beforeAll(() => {
+    configureNativeThreads();
+  });
+
   it('loads in two workers at once, trains, ends, and does it again', async () => {
     const rounds: TrainReport[][] = [];
     for (let round = 0; round < 2; round++) rounds.push(await Promise.all([trainInWorker(), trainInWorker()]));

@@ -59,7 +59,7 @@ async function importNative(): Promise<{ tfjsNode: string }> {
   // A variable specifier: the package is optional, so its types may be absent.
   const specifier: string = NATIVE_PACKAGE;
   nativeImport ??= import(specifier);
-  let mod: { version?: Record<string, string> };
+  let mod: { version?: Record<string, string>; Tensor?: unknown; default?: { Tensor?: unknown } };
   try {
     mod = (await nativeImport) as typeof mod;
   } catch (e) {
@@ -70,10 +70,13 @@ async function importNative(): Promise<{ tfjsNode: string }> {
       : firstLine(e);
     throw new BackendLoadError('node', reason, NATIVE_FIX);
   }
-  if (!tf.engine().registryFactory[TFJS_BACKEND.node]) {
+  // tfjs-node re-exports the @tensorflow/tfjs it resolved. A second copy would still
+  // share tfjs's global engine (so the backend even registers), but it re-registers
+  // every kernel noisily and its classes differ from ours: refuse it.
+  const theirTensor = mod.Tensor ?? mod.default?.Tensor;
+  if ((theirTensor !== undefined && theirTensor !== tf.Tensor) || !tf.engine().registryFactory[TFJS_BACKEND.node]) {
     throw new BackendLoadError('node',
-      `${NATIVE_PACKAGE} loaded but registered its backend with another copy of @tensorflow/tfjs-core, ` +
-      'not the project\'s', 'Run `npm run native` again to re-link it into node_modules, or use --backend wasm.');
+      `${NATIVE_PACKAGE} loaded with another copy of @tensorflow/tfjs(-core) than the project's`, 'Run `npm run native` again to re-link it into node_modules, or use --backend wasm.');
   }
   return { tfjsNode: mod.version?.['tfjs-node'] ?? 'unknown' };
 }
