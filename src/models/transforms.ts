@@ -17,80 +17,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Resampling } from '../experiments/types.js';
-import type { Rng } from './rng.js';
+import { type GlanceDraw, checkDraw } from './glance-draw.js';
 import { PIXELS, resampleBilinear, resampleNearest, scatterBilinear, scatterNearest } from './resample.js';
+
+export {
+  GLANCE_ANGLES, MIN_SCALE, type GlanceDraw, type GlanceDrawOptions,
+  drawGlance, fixedDraw, identityDraw, sliceDraw,
+} from './glance-draw.js';
 
 /** Images in one GlanceAgain sequence: the input and its 5 transforms. */
 export const GLANCE_STEPS = 6;
-/** Rotation angles per sample: steps 1, 2, 3 and 5 (step 4 is the scaling). */
-export const GLANCE_ANGLES = 4;
-
-/** The random parameters of the transforms of n samples (plain data). */
-export interface GlanceDraw {
-  n: number;
-  /** [n * 4], degrees, for steps 1, 2, 3 and 5 of each sample. */
-  angles: Float32Array;
-  /** [n], the scale factor of step 4 of each sample. */
-  scales: Float32Array;
-}
-
-export interface GlanceDrawOptions {
-  /** Angles are uniform in [-maxAngle, maxAngle] degrees. Default 30. */
-  maxAngle?: number;
-  /** Scales are uniform in [minScale, maxScale]. Defaults 0.5 and 2. */
-  minScale?: number;
-  maxScale?: number;
-}
-
-/**
- * Draws the transforms of n samples. Per sample, in order: a1, a2, a3, s, a4, so
- * sample i's draw depends only on the generator's state and on i, never on n.
- */
-export function drawGlance(rng: Rng, n: number, opts: GlanceDrawOptions = {}): GlanceDraw {
-  const maxAngle = opts.maxAngle ?? 30;
-  const minScale = opts.minScale ?? 0.5;
-  const maxScale = opts.maxScale ?? 2;
-  checkCount(n, 'drawGlance');
-  if (!(Number.isFinite(maxAngle) && maxAngle >= 0)) {
-    throw new TypeError(`drawGlance: maxAngle must be a finite number >= 0 (degrees), got ${maxAngle}`);
-  }
-  if (!(Number.isFinite(maxScale) && minScale > 0 && minScale <= maxScale)) {
-    throw new TypeError(`drawGlance: need 0 < minScale <= maxScale < Infinity, got minScale=${minScale}, maxScale=${maxScale}`);
-  }
-  const draw = emptyDraw(n);
-  for (let i = 0; i < n; i++) {
-    draw.angles[i * 4] = rng.uniform(-maxAngle, maxAngle);
-    draw.angles[i * 4 + 1] = rng.uniform(-maxAngle, maxAngle);
-    draw.angles[i * 4 + 2] = rng.uniform(-maxAngle, maxAngle);
-    draw.scales[i] = rng.uniform(minScale, maxScale);
-    draw.angles[i * 4 + 3] = rng.uniform(-maxAngle, maxAngle);
-  }
-  return draw;
-}
-
-/** The same transforms for all n samples: angles for steps 1, 2, 3, 5 (degrees) and the scale. */
-export function fixedDraw(n: number, angles: readonly [number, number, number, number], scale: number): GlanceDraw {
-  checkCount(n, 'fixedDraw');
-  const draw = emptyDraw(n);
-  for (let i = 0; i < n; i++) {
-    draw.angles.set(angles, i * 4);
-    draw.scales[i] = scale;
-  }
-  return draw;
-}
-
-/** Angles 0 and scale 1: every image of the sequence is the input. */
-export function identityDraw(n: number): GlanceDraw {
-  return fixedDraw(n, [0, 0, 0, 0], 1);
-}
-
-/** Samples [start, end) of a draw, as a new draw sharing no memory with it. */
-export function sliceDraw(draw: GlanceDraw, start: number, end: number): GlanceDraw {
-  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= draw.n)) {
-    throw new RangeError(`sliceDraw: need integers 0 <= start <= end <= ${draw.n}, got [${start}, ${end})`);
-  }
-  return { n: end - start, angles: draw.angles.slice(start * 4, end * 4), scales: draw.scales.slice(start, end) };
-}
 
 // Scratch reused across calls: everything here is synchronous, and each worker
 // thread has its own module instance.
@@ -115,7 +51,7 @@ export function glanceSequenceJS(
     setMaps(draw, i);
     const base = i * GLANCE_STEPS * PIXELS;
     const src = i * PIXELS;
-    for (let p = 0; p < PIXELS; p++) y[base + p] = x[src + p];
+    y.set(x.subarray(src, src + PIXELS), base);
     for (let k = 0; k < 5; k++) {
       const m = k * 4;
       resample(y, base + k * PIXELS, y, base + (k + 1) * PIXELS, maps[m], maps[m + 1], maps[m + 2], maps[m + 3]);
@@ -147,7 +83,7 @@ export function glanceSequenceAdjointJS(
       const dst = k === 1 ? gx : k % 2 === 1 ? scratchA : scratchB;
       const dOff = k === 1 ? i * PIXELS : 0;
       const gOff = base + (k - 1) * PIXELS;
-      for (let p = 0; p < PIXELS; p++) dst[dOff + p] = gradOut[gOff + p];
+      dst.set(gradOut.subarray(gOff, gOff + PIXELS), dOff);
       const m = (k - 1) * 4;
       scatter(cur, curOff, dst, dOff, maps[m], maps[m + 1], maps[m + 2], maps[m + 3]);
       cur = dst;
@@ -168,6 +104,9 @@ export function glanceSequence(x: tf.Tensor2D, draw: GlanceDraw, mode: Resamplin
     throw new RangeError(`glanceSequence: x must have shape [${n}, ${PIXELS}] (draw.n = ${n}), got [${x.shape.join(', ')}]`);
   }
   if (x.dtype !== 'float32') throw new TypeError(`glanceSequence: x must be float32, got ${x.dtype}`);
+  // Linear in x and independent of it in the backward pass, so nothing is saved.
+  // dataSync may hand back the tensor's own storage (cpu backend): it is only read;
+  // the JS functions allocate fresh outputs, which the new tensors then own.
   const op = tf.customGrad((input) => {
     const xs = (input as tf.Tensor).dataSync() as Float32Array;
     return {
@@ -219,27 +158,6 @@ function setRotation(m: number, deg: number): void {
   maps[m + 3] = c;
 }
 
-function emptyDraw(n: number): GlanceDraw {
-  return { n, angles: new Float32Array(n * GLANCE_ANGLES), scales: new Float32Array(n) };
-}
-
-function checkCount(n: number, where: string): void {
-  if (!(Number.isInteger(n) && n >= 0)) throw new TypeError(`${where}: n must be an integer >= 0, got ${n}`);
-}
-
 function checkLength(a: Float32Array, expected: number, what: string): void {
   if (a.length !== expected) throw new RangeError(`${what} has length ${a.length}, expected ${expected}`);
-}
-
-function checkDraw(draw: GlanceDraw, where: string): void {
-  checkCount(draw.n, where);
-  checkLength(draw.angles, draw.n * GLANCE_ANGLES, `${where}: draw.angles`);
-  checkLength(draw.scales, draw.n, `${where}: draw.scales`);
-  for (let i = 0; i < draw.n; i++) {
-    const s = draw.scales[i];
-    if (!(s > 0 && Number.isFinite(s))) throw new RangeError(`${where}: draw.scales[${i}] = ${s}, must be finite and > 0`);
-  }
-  for (let j = 0; j < draw.angles.length; j++) {
-    if (!Number.isFinite(draw.angles[j])) throw new RangeError(`${where}: draw.angles[${j}] = ${draw.angles[j]}, must be finite`);
-  }
 }
