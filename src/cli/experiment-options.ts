@@ -43,6 +43,7 @@ export interface RawOptions {
   quiet?: boolean;
   json?: boolean;
   forceNew?: boolean;
+  reports?: string;
 }
 
 const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
@@ -97,7 +98,8 @@ export function addExperimentOptions(cmd: Command, defaultPreset: string): Comma
     .option('--shard <i/n>', 'run only the i-th of n deterministic slices of the job grid')
     .option('--quiet', 'print only the summary')
     .option('--json', 'print machine-readable events, one JSON object per line')
-    .option('--force-new', 'discard the stored results in --out and start afresh');
+    .option('--force-new', 'discard the stored results in --out and start afresh')
+    .option('--reports <dir>', 'where the report of the run goes (in <dir>/<run-id>/)', 'reports');
 }
 
 export function buildConfig(raw: RawOptions): ExperimentConfig {

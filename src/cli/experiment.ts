@@ -12,7 +12,7 @@ async function action(raw: RawOptions): Promise<void> {
   const command = ['npx glance', ...process.argv.slice(2)].join(' ');
   const summary = await runExperiment(config, opts, { mode, command });
   if (!summary.interrupted) {
-    const report = await writeRunReport(opts.out);
+    const report = await writeRunReport(opts.out, raw.reports);
     if (mode !== 'json') console.error(`report${report.partial ? ' (partial)' : ''}: ${report.dir}/report.md`);
   }
   if (summary.errored.length || summary.blocked.length) process.exitCode = 1;

@@ -1,0 +1,120 @@
+/**
+ * The coordinator end to end, through the `glance` command in child processes,
+ * on a tiny slice of real MNIST: kill -9 mid-run and resume, 1 vs 2 workers,
+ * a job that throws and a worker thread that crashes.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'src/cli/index.ts');
+const TINY = ['reproduce', '--preset', 'smoke', '--seeds', '1', '--train-limit', '600', '--eval-limit', '200', '--eval-shards', '2', '--eps', '0.3', '--eot-samples', '2', '--quiet'];
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'glance-cli-'));
+});
+
+function glance(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 300_000 });
+  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
+}
+
+interface Line {
+  jobId: string;
+  status: string;
+  attempt: number;
+  error?: string;
+  results?: Array<{ eps: number; correct: number; total: number }>;
+  train?: { history: Array<{ loss: number }> };
+}
+const lines = (out: string): Line[] =>
+  readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+
+/** What a run measured, per job: counts of evaluations, final loss of training. */
+function outcomes(out: string): Record<string, unknown> {
+  const byJob: Record<string, unknown> = {};
+  for (const l of lines(out)) {
+    if (l.status !== 'done') continue;
+    byJob[l.jobId] = l.results?.map((r) => [r.eps, r.correct, r.total]) ?? l.train?.history.map((h) => h.loss);
+  }
+  return byJob;
+}
+
+const runArgs = (out: string, workers: number) => [...TINY, '--out', out, '--workers', String(workers), '--reports', join(tmp, 'reports')];
+
+describe('glance reproduce end to end', () => {
+  let reference: Record<string, unknown>;
+
+  it('runs the tiny grid and writes a complete store and report', () => {
+    const out = join(tmp, 'ref');
+    const r = glance(runArgs(out, 2));
+    expect(r.stderr).toMatch(/finished: (\d+)\/\1 jobs done/);
+    expect(r.status).toBe(0);
+    reference = outcomes(out);
+    expect(Object.keys(reference).length).toBeGreaterThan(20);
+    expect(existsSync(join(tmp, 'reports', 'ref', 'report.md'))).toBe(true);
+    expect(readFileSync(join(tmp, 'reports', 'ref', 'report.md'), 'utf8')).toContain('## Table III');
+  });
+
+  it('resumes after kill -9 without running a finished job twice, with the same results', async () => {
+    const out = join(tmp, 'killed');
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...runArgs(out, 2)], { cwd: root, stdio: 'ignore' });
+    const file = join(out, 'results.jsonl');
+    await new Promise<void>((resolve, reject) => {
+      const poll = setInterval(() => {
+        if (existsSync(file) && readFileSync(file, 'utf8').includes('"status":"done"')) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 20);
+      child.once('exit', () => {
+        clearInterval(poll);
+        reject(new Error('the run ended before it could be killed'));
+      });
+    });
+    await new Promise((r) => child.once('exit', r));
+    const before = lines(out).filter((l) => l.status === 'done').map((l) => l.jobId);
+    expect(before.length).toBeGreaterThan(0);
+    expect(before.length).toBeLessThan(Object.keys(reference).length);
+
+    const r = glance(runArgs(out, 2));
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`${before.length} already stored`));
+    const done = lines(out).filter((l) => l.status === 'done').map((l) => l.jobId);
+    expect(new Set(done).size).toBe(done.length);
+    expect(done.slice(0, before.length)).toEqual(before);
+    expect(outcomes(out)).toEqual(reference);
+  });
+
+  it('gives identical results with 1 worker and with 2', () => {
+    const out = join(tmp, 'one-worker');
+    expect(glance(runArgs(out, 1)).status).toBe(0);
+    expect(outcomes(out)).toEqual(reference);
+  });
+
+  it('records a job that throws and a worker that crashes, finishes the rest, exits non-zero', () => {
+    const out = join(tmp, 'faults');
+    const thrown = 'eval/AdvNet/seed1/clean/none/AdvNet/pixel/test0-100';
+    const crashed = 'eval/NormalNet/seed1/white-box/fgsm/NormalNet/pixel/test100-200';
+    const r = glance([...runArgs(out, 2), '--models', 'NormalNet,AdvNet'], { GLANCE_FAULT_THROW: thrown, GLANCE_FAULT_CRASH: crashed });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/errored \(2\):/);
+    const all = lines(out);
+    for (const id of [thrown, crashed]) {
+      expect(all.filter((l) => l.jobId === id).map((l) => [l.status, l.attempt])).toEqual([
+        ['errored', 1],
+        ['errored', 2],
+      ]);
+    }
+    expect(all.find((l) => l.jobId === thrown)!.error).toMatch(/injected fault/);
+    const done = all.filter((l) => l.status === 'done').map((l) => l.jobId);
+    expect(done).toContain('eval/AdvNet/seed1/clean/none/AdvNet/pixel/test100-200');
+    expect(done.length).toBeGreaterThan(10);
+  });
+});
