@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { dataCommand } from './data-check.js';
+import { doctorCommand } from './doctor.js';
 import { experimentCommands } from './experiment.js';
 import { mergeCommand } from './merge.js';
 import { reportCommand } from './report.js';
@@ -19,5 +20,6 @@ export function buildProgram(): Command {
   program.addCommand(mergeCommand());
   program.addCommand(reportCommand());
   program.addCommand(dataCommand());
+  program.addCommand(doctorCommand());
   return program;
 }

@@ -1,0 +1,52 @@
+/**
+ * `glance doctor`: which backends load here (and why not), their versions, and a
+ * few-second training-throughput probe per backend on real MNIST. Exits non-zero
+ * when no backend loads.
+ */
+import { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs';
+import { configureNativeThreads } from '../backend/native-env.js';
+import { availableBackends } from '../backend/probe.js';
+import { resolveDataset } from '../data/registry.js';
+import { loadShared, splitView, type SplitView } from '../data/shared.js';
+import type { ModelName } from '../experiments/types.js';
+import { initWeights } from '../models/net.js';
+import { DEFAULT_TRAIN, trainNet } from '../models/train.js';
+
+/** Training samples/s of one model for a short run (the second epoch, after warm-up). */
+function throughput(model: ModelName, view: SplitView, images: number): number {
+  const spec = { model, baseLayer: 'scratch' as const };
+  const { history } = trainNet(spec, initWeights(spec, 1), view, { ...DEFAULT_TRAIN, epochs: 2, limit: images }, 1);
+  return history[1].samplesPerSec;
+}
+
+export function doctorCommand(): Command {
+  return new Command('doctor')
+    .description('check each TensorFlow.js backend: does it load, which versions, how fast does it train')
+    .option('--no-probe', 'skip the throughput probe')
+    .action(async (opts: { probe: boolean }) => {
+      configureNativeThreads();
+      const probes = await availableBackends();
+      const view = opts.probe ? splitView(loadShared(resolveDataset({ dataset: 'mnist' })), 'train') : undefined;
+      for (const p of probes) {
+        if (!p.loads) {
+          console.log(`${p.name}: does not load: ${p.reason}${p.fix ? `\n  what to do: ${p.fix}` : ''}`);
+          continue;
+        }
+        const v = p.info!;
+        console.log(`${p.name}: loads (tfjs ${v.tfjs}${v.tensorflow ? `, TensorFlow ${v.tensorflow}` : ''}${p.tfjsNode ? `, tfjs-node ${p.tfjsNode}` : ''})`);
+        if (view) {
+          await tf.setBackend(p.name === 'node' ? 'tensorflow' : p.name);
+          const fast = p.name !== 'cpu';
+          const rates = (['NormalNet', 'AdvNet', 'GlanceAgain'] as const).map(
+            (m) => `${m} ${Math.round(throughput(m, view, m === 'GlanceAgain' ? (fast ? 512 : 128) : fast ? 4096 : 1024))}`,
+          );
+          console.log(`  training samples/s, batch 64, one thread: ${rates.join(', ')}`);
+        }
+      }
+      if (!probes.some((p) => p.loads)) {
+        console.error('error: no TensorFlow.js backend loads; reinstall with npm ci');
+        process.exitCode = 1;
+      }
+    });
+}
