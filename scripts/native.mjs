@@ -597,6 +597,7 @@ async function main() {
         `tfjs ${res.tfjs}, one tfjs-core, worker threads ok${ours ? '' : ', installed by npm'}), checked in ${secs(Date.now() - t)}`);
       return 0;
     }
+    log(`native: node_modules/@tensorflow/tfjs-node does not work yet: ${res.error.split('\n')[0]}`);
   }
 
   if (process.platform !== 'linux' || process.arch !== 'x64') {
