@@ -10,8 +10,9 @@
  * model's own transform draw on Stream.evalTransforms — and batches are aligned
  * to absolute multiples of batchSize. So [0, 1000) in one call and [0, 500) +
  * [500, 1000) in two give the same per-sample outcomes and counts that add up
- * exactly (for shard boundaries on multiples of batchSize every computation is
- * bit-identical; elsewhere only the batch composition of the kernels differs).
+ * exactly. Shard boundaries on multiples of batchSize make every computation
+ * bit-identical; elsewhere only the batch composition of the kernels differs
+ * (row-independent, so far identical on wasm: see test/attacks-evaluate.test.ts).
  *
  * The target model draws its transforms once per sample and uses that draw for
  * every attack of the call (common random numbers: clean and attacked accuracy
