@@ -77,6 +77,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
   try {
     const summary = await runJobs(jobs, store, state, io.executor ?? pool!, {
       retries: 1,
+      concurrency: opts.workers,
       signal: abort.signal,
       // A training job counts as done only while its checkpoint is there.
       isStillDone: (job, line) =>

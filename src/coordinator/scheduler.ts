@@ -35,6 +35,8 @@ export interface RunSummary {
 
 export interface ScheduleOptions {
   retries: number;
+  /** Jobs in flight at once (the pool's workers), so "started" means running. Default: no limit. */
+  concurrency?: number;
   /** Whether a stored job still holds (e.g. its checkpoint exists); redone when false. */
   isStillDone?: (job: Job, line: JobLine) => boolean;
   signal?: AbortSignal;
@@ -74,6 +76,7 @@ export async function runJobs(jobs: Job[], store: RunStore, state: StoreState, e
           continue;
         }
         if (!job.deps.every((d) => done.has(d))) continue;
+        if (running.size >= (opts.concurrency ?? Infinity)) break;
         pending.splice(i--, 1);
         start(job);
       }
