@@ -4,6 +4,7 @@
  * no printing: failures are thrown as BackendLoadError with the reason and a fix.
  */
 import * as tf from '@tensorflow/tfjs';
+import { installWasmMatMulFix } from './wasm-matmul.js';
 
 import type { BackendInfo, BackendName } from '../experiments/types.js';
 import { configureNativeThreads } from './native-env.js';
@@ -91,6 +92,7 @@ async function importWasm(): Promise<void> {
   } catch (e) {
     throw new BackendLoadError('wasm', firstLine(e), 'Run `npm ci` to install the dependencies.');
   }
+  installWasmMatMulFix();
 }
 
 async function activate(name: BackendName): Promise<void> {

@@ -1,0 +1,60 @@
+/**
+ * The WASM backend's transposed matmuls run about 12x slower than plain ones
+ * (XNNPACK's fast path needs row-major operands; ../shared/DESIGN.md, "Facts about
+ * the WASM backend"), and every backward pass of a dense layer uses them. This
+ * re-registers wasm's BatchMatMul kernel once, globally: it materialises a
+ * transposed operand with wasm's own Transpose kernel, then calls the original
+ * kernel with plain operands. Same numbers (tested against the cpu backend).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+interface TensorInfo {
+  dataId: object;
+  shape: number[];
+  dtype: string;
+}
+interface DisposingBackend {
+  disposeData(dataId: object): boolean;
+}
+type KernelFn = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => TensorInfo;
+
+let restore: (() => void) | undefined;
+
+/** Installs the fix (once); returns a function that puts the stock kernel back (for benchmarks). */
+export function installWasmMatMulFix(): () => void {
+  if (restore) return restore;
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (!original || !transpose) return () => {};
+  const matmul = original.kernelFunc as unknown as KernelFn;
+  const transposeFn = transpose.kernelFunc as unknown as KernelFn;
+  const swapLast = (x: TensorInfo, backend: unknown): TensorInfo => {
+    const perm = x.shape.map((_, i) => i);
+    const r = perm.length;
+    [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+    return transposeFn({ inputs: { x }, backend, attrs: { perm } });
+  };
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({
+    ...original,
+    kernelFunc: ((args: Parameters<KernelFn>[0]) => {
+      const { a, b } = args.inputs;
+      const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+      if (!transposeA && !transposeB) return matmul(args);
+      const temps: TensorInfo[] = [];
+      const aa = transposeA ? (temps.push(swapLast(a, args.backend)), temps[temps.length - 1]) : a;
+      const bb = transposeB ? (temps.push(swapLast(b, args.backend)), temps[temps.length - 1]) : b;
+      try {
+        return matmul({ ...args, inputs: { ...args.inputs, a: aa, b: bb }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+      } finally {
+        for (const t of temps) (args.backend as DisposingBackend).disposeData(t.dataId);
+      }
+    }) as unknown as tf.KernelFunc,
+  });
+  restore = () => {
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel(original);
+    restore = undefined;
+  };
+  return restore;
+}
