@@ -80,6 +80,11 @@ export class ProgressView {
     if (this.mode === 'tty') this.draw();
   }
 
+  /** A one-off remark for people (not in --json or --quiet). */
+  note(text: string): void {
+    if (this.mode !== 'json') this.line(text);
+  }
+
   private line(text: string): void {
     if (this.mode === 'quiet') return;
     this.clear();

@@ -9,6 +9,7 @@ import { loadShared } from '../data/shared.js';
 import type { ExperimentConfig, RunOptions } from '../experiments/config.js';
 import { buildJobs, shardJobs } from '../experiments/grid.js';
 import { checkpointExists } from '../models/checkpoint.js';
+import { NATIVE_HINT } from '../backend/select.js';
 import { WorkerPool } from './pool.js';
 import { ProgressView, type ProgressMode } from './progress.js';
 import { runJobs, type Executor, type RunSummary } from './scheduler.js';
@@ -57,6 +58,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
   store.log(`run: ${jobs.length} jobs, ${opts.workers} workers${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}`);
 
   const view = new ProgressView(io.mode, io.out);
+  let hinted = false;
   const abort = new AbortController();
   const onSignal = () => {
     store.log('interrupted: finishing nothing new, finished jobs are stored');
@@ -84,6 +86,11 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
         job.kind !== 'train' || (line.status === 'done' && !!line.train && checkpointExists(store.checkpointDir, line.train.checkpoint)),
       onEvent: (e) => {
         view.handle(e);
+        const backend = e.type === 'job-done' ? (e.outcome.train?.backend ?? e.outcome.results?.[0]?.backend) : undefined;
+        if (backend && !hinted && config.backend === 'auto' && backend.name === 'wasm') {
+          hinted = true;
+          view.note(NATIVE_HINT);
+        }
         if (e.type === 'job-error') store.log(`error ${e.job.id} attempt ${e.attempt}: ${e.error}`);
         if (e.type === 'job-done') store.log(`done ${e.job.id} in ${e.seconds.toFixed(1)} s`);
       },
