@@ -98,6 +98,21 @@ describe('glance reproduce end to end', () => {
     expect(outcomes(out)).toEqual(reference);
   });
 
+  it('reuses matching trained models from another run instead of training again', () => {
+    const out = join(tmp, 'reuse');
+    const r = glance([...runArgs(out, 2), '--eps', '0.1,0.3', '--reuse-checkpoints', join(tmp, 'ref', 'checkpoints')]);
+    expect(r.status).toBe(0);
+    const all = lines(out);
+    const train = all.filter((l) => l.jobId.startsWith('train/'));
+    expect(train.length).toBe(3);
+    for (const l of train) expect((l.train as { reusedFrom?: string }).reusedFrom).toMatch(/ref[\\/]checkpoints/);
+    // The same models give the same counts at the eps both runs measured.
+    for (const l of all.filter((x) => x.results)) {
+      const at03 = l.results!.filter((x) => x.eps === 0.3 || x.eps === 0).map((x) => [x.eps, x.correct, x.total]);
+      expect(at03).toEqual(reference[l.jobId]);
+    }
+  });
+
   it('records a job that throws and a worker that crashes, finishes the rest, exits non-zero', () => {
     const out = join(tmp, 'faults');
     const thrown = 'eval/AdvNet/seed1/clean/none/AdvNet/pixel/test0-100';

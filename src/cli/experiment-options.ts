@@ -44,6 +44,7 @@ export interface RawOptions {
   json?: boolean;
   forceNew?: boolean;
   reports?: string;
+  reuseCheckpoints?: string[];
 }
 
 const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
@@ -102,6 +103,7 @@ export function addExperimentOptions(cmd: Command, defaultPreset: string): Comma
     .option('--quiet', 'print only the summary')
     .option('--json', 'print machine-readable events, one JSON object per line')
     .option('--force-new', 'discard the stored results in --out and start afresh')
+    .option('--reuse-checkpoints <dirs...>', "copy trained models from other runs' checkpoints/ when model, seed, training config and data match")
     .option('--reports <dir>', 'where the report of the run goes (in <dir>/<run-id>/)', 'reports');
 }
 
@@ -158,5 +160,6 @@ export function buildRunOptions(raw: RawOptions, config: ExperimentConfig): RunO
     quiet: !!raw.quiet,
     json: !!raw.json,
     forceNew: !!raw.forceNew,
+    reuseCheckpoints: raw.reuseCheckpoints ?? [],
   };
 }

@@ -11,6 +11,7 @@ import { buildJobs, shardJobs } from '../experiments/grid.js';
 import { checkpointExists } from '../models/checkpoint.js';
 import { NATIVE_HINT } from '../backend/select.js';
 import { WorkerPool } from './pool.js';
+import { reuseCheckpoint } from './reuse.js';
 import { ProgressView, type ProgressMode } from './progress.js';
 import { runJobs, type Executor, type RunSummary } from './scheduler.js';
 import { RunStore, writeJson } from './store.js';
@@ -55,6 +56,13 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
   writeJson(metaFile(opts.out), meta);
   let jobs = buildJobs(config, meta.splitSize);
   if (opts.shard) jobs = shardJobs(jobs, opts.shard);
+  for (const from of opts.reuseCheckpoints) {
+    for (const job of jobs) {
+      if (job.kind !== 'train' || state.lines.get(job.id)?.status === 'done') continue;
+      if (reuseCheckpoint(job, config, dataset.fingerprint, from, store)) store.log(`reused ${job.id} from ${from}`);
+    }
+  }
+  if (opts.reuseCheckpoints.length) Object.assign(state, store.read());
   store.log(`run: ${jobs.length} jobs, ${opts.workers} workers${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}`);
 
   const view = new ProgressView(io.mode, io.out);

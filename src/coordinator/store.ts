@@ -19,6 +19,8 @@ export interface TrainRecord {
   checkpoint: string;
   history: Array<{ epoch: number; loss: number; accuracy: number; samplesPerSec: number; seconds: number }>;
   backend: BackendInfo;
+  /** Set when the model was not trained in this run but copied (--reuse-checkpoints). */
+  reusedFrom?: string;
 }
 
 export type JobLine =

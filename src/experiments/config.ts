@@ -54,4 +54,6 @@ export interface RunOptions {
   quiet: boolean;
   json: boolean;
   forceNew: boolean;
+  /** Checkpoint directories of earlier runs whose matching trained models are reused. */
+  reuseCheckpoints: string[];
 }

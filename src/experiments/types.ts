@@ -60,4 +60,6 @@ export interface EvalResult {
   targetHits?: number;
   backend: BackendInfo;
   seconds: number;
+  /** The attack as run, every default filled in (EOT draws K, PGD steps, step size, random start, target choice). */
+  attackParams?: { eotSamples: number; steps: number; stepSize: number; randomStart: boolean; target: string };
 }

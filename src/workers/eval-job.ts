@@ -55,6 +55,9 @@ export function runEvalJob(job: EvalJob, task: WorkerTask, dataset: SharedDatase
       ...(c.targetHits !== undefined ? { targetHits: c.targetHits } : {}),
       backend,
       seconds,
+      ...(job.attack !== 'none'
+        ? { attackParams: { eotSamples: c.spec.eotSamples, steps: c.spec.steps, stepSize: c.spec.stepSize, randomStart: c.spec.randomStart, target: c.spec.target } }
+        : {}),
     }));
   } finally {
     target.dispose();
