@@ -28,7 +28,17 @@ export function libraryVersions(): Record<string, string> {
     }
   };
   // From src/coordinator or dist/src/coordinator: the first package.json up is ours.
-  const own = ['../../package.json', '../../../package.json'].map(v).find((x) => x !== 'absent') ?? 'absent';
+  const own =
+    ['../../package.json', '../../../package.json']
+      .map((p) => {
+        try {
+          const pkg = require(p) as { name?: string; version?: string };
+          return pkg.name === 'glance-bench' ? pkg.version : undefined;
+        } catch {
+          return undefined;
+        }
+      })
+      .find((x) => x !== undefined) ?? 'absent';
   return { node: process.versions.node, '@tensorflow/tfjs': v('@tensorflow/tfjs'), 'glance-bench': own };
 }
 
