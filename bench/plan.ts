@@ -1,0 +1,98 @@
+/**
+ * What the bench measures, as data: `quick` (under two minutes, cpu backend
+ * included, fewer and shorter repetitions, the expensive GlanceAgain PGD-40 left
+ * out) and `full` (under twenty minutes).
+ */
+import type { AttackSpec } from '../src/attacks/attack.js';
+import type { BackendName, ModelName } from '../src/experiments/types.js';
+import type { AttackTask, Task, TrainTask } from './types.js';
+
+export const MODELS: readonly ModelName[] = ['NormalNet', 'AdvNet', 'GlanceAgain'];
+export const TRAIN_BATCH = 64;
+export const EVAL_BATCH = 500;
+export const EPS = 0.3;
+
+export interface PeerPlan {
+  /** Target seconds per repetition, repetitions, warm-up seconds (after the compiling first steps). */
+  seconds: number;
+  reps: number;
+  warmupSeconds: number;
+}
+
+export interface BenchPlan {
+  name: 'quick' | 'full';
+  /** Backends measured on one worker (each in its own process and thread). */
+  backends: BackendName[];
+  single: Partial<Record<BackendName, Task[]>>;
+  /** Backends and training jobs run on 1 and on `poolWorkers` workers at once. */
+  pool: Partial<Record<BackendName, TrainTask[]>>;
+  poolWorkers: number[];
+  peers: PeerPlan;
+}
+
+export const ATTACKS: Record<string, AttackSpec> = {
+  clean: { name: 'none', eps: 0, units: 'pixel' },
+  fgsm: { name: 'fgsm', eps: EPS, units: 'pixel' },
+  'eot-fgsm-10': { name: 'eot-fgsm', eps: EPS, units: 'pixel', eotSamples: 10 },
+  'pgd-40': { name: 'pgd', eps: EPS, units: 'pixel', steps: 40 },
+};
+
+const WARMUP_IMAGES: Record<ModelName, number> = { NormalNet: 2048, AdvNet: 1024, GlanceAgain: 256 };
+
+function train(model: ModelName, seconds: number, reps: number, minBatches = 4, warmupImages = WARMUP_IMAGES[model]): TrainTask {
+  return { kind: 'train', model, batchSize: TRAIN_BATCH, seconds, reps, minBatches, warmupImages };
+}
+
+function attack(model: ModelName, label: keyof typeof ATTACKS, seconds: number, reps: number, maxBatches: number, trainImages = 1024): AttackTask {
+  return { kind: 'attack', model, label, attack: ATTACKS[label], batchSize: EVAL_BATCH, seconds, reps, maxBatches, trainImages };
+}
+
+/**
+ * AdvNet has NormalNet's architecture, so attacking it costs what attacking
+ * NormalNet costs: attacks are measured on NormalNet and GlanceAgain.
+ */
+export function fullPlan(workers: number): BenchPlan {
+  const tasks = (): Task[] => [
+    ...MODELS.map((m) => train(m, 3, 5)),
+    attack('NormalNet', 'clean', 1, 3, 20),
+    attack('NormalNet', 'fgsm', 2, 3, 20),
+    attack('NormalNet', 'pgd-40', 2, 3, 20),
+    attack('GlanceAgain', 'clean', 1, 3, 20),
+    attack('GlanceAgain', 'fgsm', 2, 3, 20),
+    attack('GlanceAgain', 'eot-fgsm-10', 2, 3, 20),
+    attack('GlanceAgain', 'pgd-40', 2, 3, 20),
+  ];
+  const pool = (): TrainTask[] => [train('NormalNet', 3, 3), train('GlanceAgain', 3, 3)];
+  return {
+    name: 'full',
+    backends: ['node', 'wasm'],
+    single: { node: tasks(), wasm: tasks() },
+    pool: { node: pool(), wasm: pool() },
+    poolWorkers: workers > 1 ? [1, workers] : [1],
+    peers: { seconds: 3, reps: 5, warmupSeconds: 1 },
+  };
+}
+
+export function quickPlan(workers: number): BenchPlan {
+  const tasks = (): Task[] => [
+    ...MODELS.map((m) => train(m, 0.5, 3)),
+    attack('NormalNet', 'clean', 0.2, 2, 4),
+    attack('NormalNet', 'fgsm', 0.3, 2, 4),
+    attack('NormalNet', 'pgd-40', 0.3, 1, 1),
+    attack('GlanceAgain', 'clean', 0.2, 2, 2),
+    attack('GlanceAgain', 'fgsm', 0.3, 2, 1),
+    attack('GlanceAgain', 'eot-fgsm-10', 0.3, 1, 1),
+  ];
+  return {
+    name: 'quick',
+    backends: ['node', 'wasm', 'cpu'],
+    single: {
+      node: tasks(),
+      wasm: tasks(),
+      cpu: [...MODELS.map((m) => train(m, 0.4, 2, 1, 64)), attack('NormalNet', 'fgsm', 0.2, 1, 1, 256)],
+    },
+    pool: { node: [train('GlanceAgain', 0.7, 2)], wasm: [train('GlanceAgain', 0.7, 2)] },
+    poolWorkers: workers > 1 ? [1, workers] : [1],
+    peers: { seconds: 0.4, reps: 3, warmupSeconds: 0.2 },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * npm run bench [-- --quick] : throughput of glance's training and attacks on each
+ * backend, against PyTorch, TensorFlow Keras and JAX in the same run; scaling over
+ * worker threads; peak memory; the estimate for the paper preset. Writes
+ * bench/results.md and bench/results.json and prints the Markdown.
+ *
+ * Options:
+ *   --quick            under two minutes: short repetitions, cpu backend included
+ *   --backends a,b     glance backends (default: the plan's: node,wasm[,cpu])
+ *   --peers a,b        pytorch,tensorflow,jax (default all); --no-peers for none
+ *   --venv DIR         the peers' virtual environment (default .cache/bench-venv)
+ *   --out DIR          where results.md/json go (default bench/; --out - prints only)
+ *
+ * Every glance backend runs in its own process and worker thread; one-worker runs
+ * and peers are pinned to core 0 (taskset -c 0) so their rates compare; the pool
+ * runs use all cores. Progress goes to stderr.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BACKENDS, type BackendName } from '../src/experiments/types.js';
+import { machine } from './machine.js';
+import { PEERS, runPeer, setupPeers } from './peers.js';
+import { fullPlan, quickPlan } from './plan.js';
+import { renderMarkdown } from './report.js';
+import { pinning, projectRoot, runChild } from './spawn.js';
+import { summarizeRun, type BenchResults } from './summary.js';
+import type { ChildResult, PeerName, PeerResult } from './types.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    backends: { type: 'string' },
+    peers: { type: 'string', default: PEERS.join(',') },
+    'no-peers': { type: 'boolean', default: false },
+    venv: { type: 'string', default: '.cache/bench-venv' },
+    out: { type: 'string', default: 'bench' },
+  },
+});
+
+function list<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
+  const items = value.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const x of items) {
+    if (!allowed.includes(x as T)) throw new TypeError(`--${flag}: unknown ${JSON.stringify(x)}; expected some of ${allowed.join(', ')}`);
+  }
+  return items as T[];
+}
+
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const root = projectRoot();
+  const workers = os.availableParallelism();
+  const plan = args.quick ? quickPlan(workers) : fullPlan(workers);
+  const backends = args.backends ? list('backends', args.backends, BACKENDS.filter((b) => b !== 'auto') as BackendName[]) : plan.backends;
+  const peers = args['no-peers'] ? [] : list<PeerName>('peers', args.peers!, PEERS);
+  const pin = pinning('0');
+  const cores = pin.length ? '0' : undefined;
+  const load: BenchResults['load'] = [];
+  const phase = (name: string) => {
+    load.push({ phase: name, at: (performance.now() - t0) / 1000, loadavg: os.loadavg() });
+    log(`bench (${plan.name}): ${name} [load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}]`);
+  };
+  const info = machine();
+
+  const single: ChildResult[] = [];
+  for (const b of backends) {
+    phase(`glance ${b}, one worker`);
+    const tasks = plan.single[b];
+    single.push(tasks ? await runChild({ mode: 'single', backend: b, tasks }, cores) : { state: 'skipped', backend: b, reason: `not in the ${plan.name} plan` });
+  }
+
+  const peerResults: PeerResult[] = [];
+  if (peers.length) {
+    phase('peers: setup');
+    const setup = await setupPeers(args.venv!); // relative to the project root, where setup.sh and the peers run
+    for (const p of peers) {
+      const s = setup[p];
+      if ('reason' in s) {
+        log(`  ${p}: skipped: ${s.reason}`);
+        peerResults.push({ state: 'skipped', peer: p, reason: s.reason });
+        continue;
+      }
+      phase(`peer ${p}`);
+      peerResults.push(await runPeer(p, s.python, plan.peers, cores));
+    }
+  }
+
+  const pool: ChildResult[] = [];
+  for (const b of backends) {
+    const tasks = plan.pool[b];
+    if (!tasks || single.find((r) => r.backend === b)?.state === 'skipped') continue;
+    phase(`glance ${b}, ${plan.poolWorkers.join(' and ')} workers`);
+    pool.push(await runChild({ mode: 'pool', backend: b, workers: plan.poolWorkers, tasks }));
+  }
+  phase('end');
+
+  const results: BenchResults = {
+    mode: plan.name,
+    date: new Date().toISOString(),
+    seconds: (performance.now() - t0) / 1000,
+    machine: info,
+    load,
+    pinning: cores ? '`taskset -c 0`' : 'nothing (taskset not found)',
+    single,
+    pool,
+    peers: peerResults,
+    summary: summarizeRun(single, pool, peerResults, Math.max(...plan.poolWorkers)),
+  };
+  const md = renderMarkdown(results);
+  if (args.out !== '-') {
+    const dir = resolve(root, args.out!);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'results.md'), `${md}\n`);
+    writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+    log(`bench: wrote ${join(args.out!, 'results.md')} and results.json in ${results.seconds.toFixed(0)} s`);
+  }
+  console.log(md);
+}
+
+await main();

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { estimatePreset, type Estimate, type EstimateRates } from '../bench/estimate.js';
+
+// Round rates so the expected seconds can be worked out by hand.
+const rates: EstimateRates = {
+  train: { NormalNet: 60_000, AdvNet: 30_000, GlanceAgain: 6_000 },
+  eval: {
+    NormalNet: { clean: 100_000, fgsm: 50_000 },
+    GlanceAgain: { clean: 10_000, fgsm: 5_000, 'eot-fgsm-10': 1_000 },
+  },
+};
+
+describe('paper preset estimate', () => {
+  it('sums the real job grid: training, then clean / transfer / white-box / EOT evaluation', () => {
+    const e = estimatePreset(rates, 1, 1) as Estimate;
+    // 5 seeds x 15 epochs x 60,000 images at each model's rate
+    expect(e.trainSeconds).toBeCloseTo(5 * 15 * (1 + 2 + 10), 6);
+    // Per seed and eps unit (2 units), over 10,000 images; gradient = 1/attack - 1/clean of the source:
+    //   NormalNet: transfer FGSM (white-box too, same source) x2 threats: 2 x (1/50k - 1/100k + 1/100k)
+    //   AdvNet (NormalNet's rates): transfer + white-box, the same
+    //   GlanceAgain: transfer from NormalNet (1/50k - 1/100k + 1/10k), white-box FGSM (1/5k),
+    //                white-box EOT (1/1k - 1/10k + 1/10k)
+    const perUnit = 2 * (1 / 50e3) + 2 * (1 / 50e3) + (1 / 50e3 - 1 / 100e3 + 1 / 10e3) + 1 / 5e3 + 1 / 1e3;
+    const clean = 1 / 100e3 + 1 / 100e3 + 1 / 10e3;
+    expect(e.evalSeconds).toBeCloseTo(5 * 10_000 * (2 * perUnit + clean), 6);
+    expect(e.wallSeconds).toBeCloseTo(e.trainSeconds + e.evalSeconds, 6);
+  });
+
+  it('divides by workers x efficiency, never below the longest dependency chain', () => {
+    const one = estimatePreset(rates, 1, 1) as Estimate;
+    const two = estimatePreset(rates, 2, 0.8) as Estimate;
+    expect(two.wallSeconds).toBeCloseTo(Math.max((one.trainSeconds + one.evalSeconds) / 1.6, two.criticalPathSeconds), 6);
+    // NormalNet's training (15 s) precedes GlanceAgain's (150 s) and its evaluations
+    expect(one.criticalPathSeconds).toBeGreaterThan(15 + 150);
+    // With many workers one seed's chain (NormalNet, then a slow GlanceAgain) is the bound
+    const slowGlance = estimatePreset({ ...rates, train: { ...rates.train, GlanceAgain: 60 } }, 10, 1) as Estimate;
+    expect(slowGlance.wallSeconds).toBe(slowGlance.criticalPathSeconds);
+    expect(slowGlance.criticalPathSeconds).toBeGreaterThan(15 * 60_000 / 60);
+  });
+
+  it('names the rates it lacks instead of guessing', () => {
+    const e = estimatePreset({ train: rates.train, eval: { NormalNet: rates.eval.NormalNet } }, 2, 1);
+    expect('missing' in e && e.missing).toEqual(expect.arrayContaining(['clean on GlanceAgain', 'eot-fgsm-10 on GlanceAgain']));
+    expect((e as Estimate).wallSeconds).toBeUndefined();
+  });
+});
