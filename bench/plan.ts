@@ -28,6 +28,10 @@ export interface BenchPlan {
   pool: Partial<Record<BackendName, TrainTask[]>>;
   poolWorkers: number[];
   peers: PeerPlan;
+  /** Rounds of glance's and the peers' one-worker measurements; rounds after the first repeat the training only. */
+  rounds: number;
+  /** What this plan leaves out, for the report. */
+  notes: string[];
 }
 
 export const ATTACKS: Record<string, AttackSpec> = {
@@ -53,7 +57,7 @@ function attack(model: ModelName, label: keyof typeof ATTACKS, seconds: number, 
  */
 export function fullPlan(workers: number): BenchPlan {
   const tasks = (): Task[] => [
-    ...MODELS.map((m) => train(m, 3, 5)),
+    ...MODELS.map((m) => train(m, 2.5, 4)),
     attack('NormalNet', 'clean', 1, 3, 20),
     attack('NormalNet', 'fgsm', 2, 3, 20),
     attack('NormalNet', 'pgd-40', 2, 3, 20),
@@ -69,7 +73,9 @@ export function fullPlan(workers: number): BenchPlan {
     single: { node: tasks(), wasm: tasks() },
     pool: { node: pool(), wasm: pool() },
     poolWorkers: workers > 1 ? [1, workers] : [1],
-    peers: { seconds: 3, reps: 5, warmupSeconds: 1 },
+    peers: { seconds: 2.5, reps: 4, warmupSeconds: 1 },
+    rounds: 2,
+    notes: [],
   };
 }
 
@@ -94,5 +100,10 @@ export function quickPlan(workers: number): BenchPlan {
     pool: { node: [train('GlanceAgain', 0.7, 2)], wasm: [train('GlanceAgain', 0.7, 2)] },
     poolWorkers: workers > 1 ? [1, workers] : [1],
     peers: { seconds: 0.4, reps: 3, warmupSeconds: 0.2 },
+    rounds: 1,
+    notes: [
+      '--quick: repetitions of about 0.5 s (3 of them; 1-2 for attacks); PGD-40 on GlanceAgain is left out (one batch of 500 takes 10-30 s), ' +
+        'the cpu backend only trains and runs FGSM on NormalNet, and only GlanceAgain is run on the worker pool. Use the full run for figures to quote.',
+    ],
   };
 }

@@ -9,6 +9,21 @@ const BACKENDS: BackendName[] = ['node', 'wasm', 'cpu'];
 const PEER_TITLE: Record<PeerName, string> = { pytorch: 'PyTorch', tensorflow: 'TensorFlow Keras', jax: 'JAX jit' };
 const ATTACK_ORDER = ['clean', 'fgsm', 'eot-fgsm-10', 'pgd-40'];
 
+const METHOD = [
+  '- glance: every backend in its own process (bench/child.ts) whose one worker thread selects the backend (`selectBackend`) and runs the project\'s code: ' +
+    '`trainNet` (a 2-epoch warm-up on a few images, then one call whose epochs are the repetitions over the first N training images, N sized from the warm-up ' +
+    'so an epoch takes the target time; the rate is `trainNet`\'s own per-epoch samples/s) and `evaluate` (on a model trained for one epoch on 1,024 images; ' +
+    'a cheaper warm-up with the same shapes, then repetitions over different test slices). TensorFlow gets one intra-op and one inter-op thread.',
+  '- glance\'s training rate includes everything `trainNet` does per batch: gathering and scaling the images, the transform draws and the JS transforms, ' +
+    'forward, backward, Adam, and reading back the loss and accuracy.',
+  '- Peers (bench/peers/): the same protocol in bench/peers/common.py, numpy batches from the same IDX files fed every step; the transforms in each framework\'s ' +
+    'own bilinear resampling (PyTorch affine_grid + grid_sample, TensorFlow ImageProjectiveTransformV3, JAX map_coordinates in the jitted step), ' +
+    'drawn per sample and batch; GlanceAgain\'s first layer frozen; AdvNet with FGSM eps 0.3 (pixels, clipped) and mix 0.5; Adam 1e-3. ' +
+    'PyTorch and TensorFlow read the loss every step; JAX synchronises at the end of each repetition.',
+  '- Medians over repetitions; the ratios are of medians measured in this run. Rates per CPU-second divide by the process\'s CPU time, ' +
+    'so time lost to other processes on the same core does not count.',
+];
+
 export function fmt(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n)) return '-';
   if (n >= 100) return Math.round(n).toLocaleString('en-US');
@@ -82,9 +97,11 @@ export function renderMarkdown(r: BenchResults): string {
   out.push(`Phases (start in seconds, then the load averages over 1/5/15 min; the machine is shared with other work): ` +
     `${r.load.map((l) => `${l.phase} at ${l.at.toFixed(0)} s, load ${l.loadavg.map((x) => x.toFixed(2)).join('/')}`).join('; ')}.`, '');
   out.push('Backends and peers:', '', ...versions(r), '');
+  for (const n of r.notes) out.push(`Note: ${n}`, '');
 
   out.push(`## Training throughput, batch ${TRAIN_BATCH}, one worker, one core`, '');
-  out.push(`Median samples/s over the repetitions (wall clock), ± half the range as % of the median, and in parentheses samples per CPU-second of the process. ` +
+  const rounds = r.rounds > 1 ? ` of ${r.rounds} rounds (glance's backends, then the peers, then all again)` : '';
+  out.push(`Median samples/s over the repetitions${rounds} (wall clock), ± half the range as % of the median, and in parentheses samples per CPU-second of the process. ` +
     `Every column ran on one thread pinned with ${r.pinning}; glance through \`trainNet\` (GlanceAgain with its transforms, frozen base), the peers with the same models, transforms and optimiser.`, '');
   const cols = columns(s);
   out.push(...table(['model', ...cols.map(title)], MODELS.map((model) => [model, ...cols.map((c) => cell(s.train[c]?.[model]))])), '');
@@ -169,6 +186,9 @@ export function renderMarkdown(r: BenchResults): string {
 
   out.push('## Targets of issue 10', '');
   out.push(...table(['target', 'measured', 'met'], targets(s, workers)), '');
+
+  out.push('## Method', '');
+  out.push(...METHOD, '');
 
   if (s.skipped.length || s.errors.length) {
     out.push('## Not measured', '');

@@ -21,10 +21,11 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKENDS, type BackendName } from '../src/experiments/types.js';
 import { machine } from './machine.js';
-import { PEERS, runPeer, setupPeers } from './peers.js';
+import { PEERS, runPeer, setupPeers, type PeerSetup } from './peers.js';
 import { fullPlan, quickPlan } from './plan.js';
 import { renderMarkdown } from './report.js';
 import { pinning, projectRoot, runChild } from './spawn.js';
+import { mergePeer, mergeSingle } from './merge.js';
 import { summarizeRun, type BenchResults } from './summary.js';
 import type { ChildResult, PeerName, PeerResult } from './types.js';
 
@@ -65,28 +66,42 @@ async function main(): Promise<void> {
   };
   const info = machine();
 
-  const single: ChildResult[] = [];
-  for (const b of backends) {
-    phase(`glance ${b}, one worker`);
-    const tasks = plan.single[b];
-    single.push(tasks ? await runChild({ mode: 'single', backend: b, tasks }, cores) : { state: 'skipped', backend: b, reason: `not in the ${plan.name} plan` });
-  }
-
-  const peerResults: PeerResult[] = [];
+  // Rounds: glance's backends, then the peers, again; later rounds repeat the training
+  // measurements only. Merging the rounds spreads every column over the same stretches
+  // of time, so a change in the machine's load biases no column more than another.
+  let setup: PeerSetup | undefined;
   if (peers.length) {
     phase('peers: setup');
-    const setup = await setupPeers(args.venv!); // relative to the project root, where setup.sh and the peers run
-    for (const p of peers) {
-      const s = setup[p];
-      if ('reason' in s) {
-        log(`  ${p}: skipped: ${s.reason}`);
-        peerResults.push({ state: 'skipped', peer: p, reason: s.reason });
+    setup = await setupPeers(args.venv!); // the venv is relative to the project root, where setup.sh and the peers run
+  }
+  const singleRounds: ChildResult[][] = backends.map(() => []);
+  const peerRounds: PeerResult[][] = peers.map(() => []);
+  for (let round = 1; round <= plan.rounds; round++) {
+    for (const [i, b] of backends.entries()) {
+      const tasks = plan.single[b]?.filter((t) => round === 1 || t.kind === 'train');
+      if (!tasks?.length) {
+        if (round === 1) singleRounds[i].push({ state: 'skipped', backend: b, reason: `not in the ${plan.name} plan` });
         continue;
       }
-      phase(`peer ${p}`);
-      peerResults.push(await runPeer(p, s.python, plan.peers, cores));
+      if (round > 1 && singleRounds[i][0]?.state === 'skipped') continue;
+      phase(`glance ${b}, one worker, round ${round}`);
+      singleRounds[i].push(await runChild({ mode: 'single', backend: b, tasks }, cores));
+    }
+    for (const [i, p] of peers.entries()) {
+      const s = setup![p];
+      if ('reason' in s) {
+        if (round === 1) {
+          log(`  ${p}: skipped: ${s.reason}`);
+          peerRounds[i].push({ state: 'skipped', peer: p, reason: s.reason });
+        }
+        continue;
+      }
+      phase(`peer ${p}, round ${round}`);
+      peerRounds[i].push(await runPeer(p, s.python, plan.peers, cores));
     }
   }
+  const single = singleRounds.map(mergeSingle);
+  const peerResults = peerRounds.map(mergePeer);
 
   const pool: ChildResult[] = [];
   for (const b of backends) {
@@ -99,11 +114,13 @@ async function main(): Promise<void> {
 
   const results: BenchResults = {
     mode: plan.name,
+    rounds: plan.rounds,
     date: new Date().toISOString(),
     seconds: (performance.now() - t0) / 1000,
     machine: info,
     load,
     pinning: cores ? '`taskset -c 0`' : 'nothing (taskset not found)',
+    notes: plan.notes,
     single,
     pool,
     peers: peerResults,

@@ -40,6 +40,8 @@ export interface BenchSummary {
 
 export interface BenchResults {
   mode: 'quick' | 'full';
+  /** Rounds of the one-worker training measurements (glance and peers), merged. */
+  rounds: number;
   date: string;
   seconds: number;
   machine: Machine;
@@ -47,6 +49,8 @@ export interface BenchResults {
   load: Array<{ phase: string; at: number; loadavg: number[] }>;
   /** How single-worker runs and peers were pinned ('taskset -c 0', or 'not pinned: ...'). */
   pinning: string;
+  /** What the plan left out. */
+  notes: string[];
   single: ChildResult[];
   pool: ChildResult[];
   peers: PeerResult[];
