@@ -2,7 +2,8 @@
  * One child process of the bench: one backend, its worker thread(s), one job
  * (bench/types.ts ChildJob, as JSON in argv[2]). Run by bench/run.ts, pinned with
  * taskset for single-worker runs, so the process's CPU time and peak RSS are those
- * of its one worker. Prints one line, RESULT_MARK + JSON (ChildResult), on stdout.
+ * of its one worker; a pool job runs its training jobs in N workers at once, one
+ * process per N, so each N's peak RSS is its own. Prints one line, RESULT_MARK + JSON (ChildResult), on stdout.
  */
 import { Worker } from 'node:worker_threads';
 import { configureNativeThreads } from '../src/backend/native-env.js';
@@ -10,8 +11,8 @@ import { resolveDataset } from '../src/data/registry.js';
 import { loadShared, type SharedDataset } from '../src/data/shared.js';
 import type { BackendInfo } from '../src/experiments/types.js';
 import { workerScript } from '../src/workers/spawn.js';
-import { efficiency, median, poolThroughput } from './stats.js';
-import { RESULT_MARK, type ChildJob, type ChildResult, type Measurement, type PoolPoint, type Task, type WorkerInit, type WorkerReply, type WorkerRequest } from './types.js';
+import { median, poolThroughput } from './stats.js';
+import { RESULT_MARK, type ChildJob, type ChildResult, type Measurement, type PoolRun, type Task, type WorkerInit, type WorkerReply, type WorkerRequest } from './types.js';
 
 const MB = 1024 * 1024;
 
@@ -79,53 +80,38 @@ async function single(job: Extract<ChildJob, { mode: 'single' }>, dataset: Share
 }
 
 async function pool(job: Extract<ChildJob, { mode: 'pool' }>, dataset: SharedDataset): Promise<ChildResult> {
-  const pools: Extract<ChildResult, { mode: 'pool' }>['pools'] = [];
-  let info: BackendInfo | undefined;
-  for (const task of job.tasks) {
-    const points: PoolPoint[] = [];
-    let fixed = task;
-    try {
-      for (const n of job.workers) {
-        const rss0 = process.memoryUsage().rss / MB;
-        const started = await Promise.allSettled(Array.from({ length: n }, () => startWorker({ backend: job.backend, dataset })));
-        const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-        if (workers.length < n) {
-          await Promise.all(workers.map((w) => w.close()));
-          throw (started.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
-        }
-        info ??= workers[0].info;
-        const barrier = new SharedArrayBuffer(4);
-        const results = await Promise.all(workers.map((w) => w.run(fixed, barrier, n)));
-        const rss = Math.max(...results.map((r) => (r.state === 'completed' ? r.memory.rssMB : 0)));
-        await Promise.all(workers.map((w) => w.close()));
-        const failed = results.find((r) => r.state === 'errored');
-        if (failed) throw new Error(failed.error);
-        const done = results as Extract<Measurement, { kind: 'train' }>[];
-        fixed = { ...task, limit: done[0].limit };
-        const aggregate = poolThroughput(n * done[0].limit * done[0].reps, done);
-        const wall = (Math.max(...done.map((r) => r.end)) - Math.min(...done.map((r) => r.start))) / 1000;
-        const coresUsed = (Math.max(...done.map((r) => r.cpuEnd)) - Math.min(...done.map((r) => r.cpuStart))) / wall;
-        const one = points[0] ?? { aggregate, coresUsed };
-        const point: PoolPoint = {
-          workers: n,
-          aggregate,
-          perWorker: done.map((r) => median(r.perSec)),
-          efficiency: efficiency(aggregate, n, one.aggregate),
-          coresUsed,
-          cpuEfficiency: aggregate / coresUsed / (one.aggregate / one.coresUsed),
-          rssPerWorkerMB: (rss - rss0) / n,
-        };
-        points.push(point);
-        process.stderr.write(`  ${job.backend} ${task.model} x${n} workers: ${Math.round(aggregate)}/s, efficiency ${point.efficiency.toFixed(2)}, ` +
-          `${coresUsed.toFixed(2)} cores used\n`);
-      }
-      pools.push({ model: task.model, limit: fixed.limit!, points });
-    } catch (e) {
-      pools.push({ model: task.model, error: e instanceof Error ? e.message : String(e) });
-    }
+  const baselineRssMB = process.memoryUsage().rss / MB;
+  const n = job.workers;
+  const started = await Promise.allSettled(Array.from({ length: n }, () => startWorker({ backend: job.backend, dataset })));
+  const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  if (workers.length < n) {
+    await Promise.all(workers.map((w) => w.close()));
+    throw (started.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
   }
-  if (!info) return { state: 'skipped', backend: job.backend, reason: pools.map((p) => ('error' in p ? p.error : '')).join('; ') };
-  return { state: 'completed', backend: job.backend, info, mode: 'pool', pools, maxRssMB: process.resourceUsage().maxRSS / 1024 };
+  const runs: Extract<ChildResult, { mode: 'pool' }>['runs'] = [];
+  for (const task of job.tasks) {
+    const barrier = new SharedArrayBuffer(4);
+    const results = await Promise.all(workers.map((w) => w.run(task, barrier, n)));
+    const failed = results.find((r) => r.state === 'errored');
+    if (failed) {
+      runs.push({ model: task.model, error: failed.error });
+      continue;
+    }
+    const done = results as Extract<Measurement, { kind: 'train' }>[];
+    const wall = (Math.max(...done.map((r) => r.end)) - Math.min(...done.map((r) => r.start))) / 1000;
+    const run: PoolRun = {
+      model: task.model,
+      workers: n,
+      limit: done[0].limit,
+      aggregate: poolThroughput(n * done[0].limit * done[0].reps, done),
+      perWorker: done.map((r) => median(r.perSec)),
+      coresUsed: (Math.max(...done.map((r) => r.cpuEnd)) - Math.min(...done.map((r) => r.cpuStart))) / wall,
+    };
+    runs.push(run);
+    process.stderr.write(`  ${job.backend} ${task.model} x${n} workers: ${Math.round(run.aggregate)}/s, ${run.coresUsed.toFixed(2)} cores used\n`);
+  }
+  await Promise.all(workers.map((w) => w.close()));
+  return { state: 'completed', backend: job.backend, info: workers[0].info, mode: 'pool', workers: n, runs, baselineRssMB, maxRssMB: process.resourceUsage().maxRSS / 1024 };
 }
 
 async function main(): Promise<void> {

@@ -146,7 +146,7 @@ export function renderMarkdown(r: BenchResults): string {
       const many = pts.find((p) => p.workers === workers && workers > 1);
       const pct = (x: number | undefined) => (x === undefined ? '-' : `${Math.round(100 * x)}%`);
       poolRows.push([b, model, fmt(one?.aggregate), fmt(many?.aggregate), many ? many.perWorker.map(fmt).join(' + ') : '-',
-        pct(many?.efficiency), `${fmt(one?.coresUsed)} / ${fmt(many?.coresUsed)}`, pct(many?.cpuEfficiency), fmt(one?.rssPerWorkerMB), fmt(many?.rssPerWorkerMB)]);
+        pct(many?.efficiency), `${fmt(one?.coresUsed)} / ${fmt(many?.coresUsed)}`, pct(many?.cpuEfficiency), fmt(one?.peakRssPerWorkerMB), fmt(many?.peakRssPerWorkerMB)]);
     }
   }
   if (poolRows.length) {
@@ -155,9 +155,9 @@ export function renderMarkdown(r: BenchResults): string {
       `Efficiency = throughput with ${workers} / (${workers} x throughput with 1). Cores used = process CPU-seconds per wall second during the run ` +
       '(1 worker / all workers): on a shared machine the other processes take the rest, which caps the efficiency; ' +
       'efficiency per core used = (throughput / cores used) relative to one worker, the scaling of the code itself. ' +
-      'RSS per worker: growth of the process RSS while the workers ran, per worker, MB.', '');
+      'Peak RSS per worker: each pool size runs in a process of its own; its peak RSS minus its RSS before the workers started, per worker, MB.', '');
     out.push(...table(['backend', 'model', '1 worker', `${workers} workers`, 'per worker', 'efficiency', 'cores used', 'efficiency per core used',
-      'RSS/worker (1)', `RSS/worker (${workers})`], poolRows), '');
+      'peak RSS/worker (1)', `peak RSS/worker (${workers})`], poolRows), '');
   }
 
   const mem = BACKENDS.filter((b) => s.memory[b]);

@@ -107,8 +107,18 @@ async function main(): Promise<void> {
   for (const b of backends) {
     const tasks = plan.pool[b];
     if (!tasks || single.find((r) => r.backend === b)?.state === 'skipped') continue;
-    phase(`glance ${b}, ${plan.poolWorkers.join(' and ')} workers`);
-    pool.push(await runChild({ mode: 'pool', backend: b, workers: plan.poolWorkers, tasks }));
+    // The same job in every pool size: the limits the one-worker pool chose.
+    let sized = tasks;
+    for (const n of plan.poolWorkers) {
+      phase(`glance ${b}, pool of ${n} worker${n > 1 ? 's' : ''}`);
+      const r = await runChild({ mode: 'pool', backend: b, workers: n, tasks: sized });
+      pool.push(r);
+      if (r.state !== 'completed' || r.mode !== 'pool') break;
+      sized = tasks.map((t) => {
+        const run = r.runs.find((x) => x.model === t.model);
+        return run && 'limit' in run ? { ...t, limit: run.limit } : t;
+      });
+    }
   }
   phase('end');
 

@@ -6,7 +6,7 @@
 import type { BackendName, ModelName } from '../src/experiments/types.js';
 import { estimatePreset, type Estimate, type EstimateRates } from './estimate.js';
 import type { Machine } from './machine.js';
-import { ratio, summarize, type Summary } from './stats.js';
+import { efficiency, ratio, summarize, type Summary } from './stats.js';
 import type { ChildResult, PeerName, PeerResult, PoolPoint } from './types.js';
 
 /** A rate: wall-clock samples/s and samples per process-CPU second, each summarized over repetitions. */
@@ -98,10 +98,20 @@ export function summarizeRun(single: ChildResult[], pool: ChildResult[], peers: 
       continue;
     }
     if (r.mode !== 'pool') continue;
-    const byModel: Partial<Record<ModelName, PoolPoint[]>> = (s.pools[r.backend] = {});
-    for (const p of r.pools) {
-      if ('error' in p) s.errors.push({ what: `glance ${r.backend} pool ${p.model}`, error: p.error });
-      else byModel[p.model] = p.points;
+    const byModel: Partial<Record<ModelName, PoolPoint[]>> = (s.pools[r.backend] ??= {});
+    for (const run of r.runs) {
+      if ('error' in run) {
+        s.errors.push({ what: `glance ${r.backend} pool of ${r.workers} ${run.model}`, error: run.error });
+        continue;
+      }
+      const points = (byModel[run.model] ??= []);
+      const one = points.find((p) => p.workers === 1) ?? run;
+      points.push({
+        ...run,
+        efficiency: efficiency(run.aggregate, run.workers, one.aggregate),
+        cpuEfficiency: run.aggregate / run.coresUsed / (one.aggregate / one.coresUsed),
+        peakRssPerWorkerMB: (r.maxRssMB - r.baselineRssMB) / run.workers,
+      });
     }
   }
   for (const backend of ['node', 'wasm', 'cpu'] as BackendName[]) {

@@ -94,22 +94,29 @@ export type WorkerReply =
 /** A child process's job: one backend, its worker(s), and what to measure. */
 export type ChildJob =
   | { mode: 'single'; backend: BackendName; tasks: Task[] }
-  | { mode: 'pool'; backend: BackendName; workers: number[]; tasks: TrainTask[] };
+  | { mode: 'pool'; backend: BackendName; workers: number; tasks: TrainTask[] };
 
-export interface PoolPoint {
+/** One training job run in `workers` threads at once (one pool child process). */
+export interface PoolRun {
+  model: ModelName;
   workers: number;
+  /** Training images per repetition (the same in every worker and pool size). */
+  limit: number;
   /** Images per second of all workers together, over the span from the barrier to the last worker done. */
   aggregate: number;
   /** Each worker's median rate. */
   perWorker: number[];
-  /** aggregate / (workers x aggregate with one worker). */
-  efficiency: number;
   /** Process CPU seconds per wall second over the span: the cores the workers actually got (other load takes the rest). */
   coresUsed: number;
+}
+
+export interface PoolPoint extends PoolRun {
+  /** aggregate / (workers x aggregate with one worker). */
+  efficiency: number;
   /** The same ratio per CPU-second: (aggregate / coresUsed) / (its value with one worker); below 1 when the code scales worse than the cores it got. */
   cpuEfficiency: number;
-  /** Process RSS (MB) after the run minus before the workers started, per worker. */
-  rssPerWorkerMB: number;
+  /** Peak RSS of the pool's process minus its RSS before the workers started, per worker, MB (over all of that process's jobs). */
+  peakRssPerWorkerMB: number;
 }
 
 export type ChildResult =
@@ -129,7 +136,9 @@ export type ChildResult =
       backend: BackendName;
       info: BackendInfo;
       mode: 'pool';
-      pools: Array<{ model: ModelName; limit: number; points: PoolPoint[] } | { model: ModelName; error: string }>;
+      workers: number;
+      runs: Array<PoolRun | { model: ModelName; error: string }>;
+      baselineRssMB: number;
       maxRssMB: number;
     };
 
