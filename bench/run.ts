@@ -10,12 +10,13 @@
  *   --peers a,b        pytorch,tensorflow,jax (default all); --no-peers for none
  *   --venv DIR         the peers' virtual environment (default .cache/bench-venv)
  *   --out DIR          where results.md/json go (default bench/; --out - prints only)
+ *   --render FILE      measure nothing: summarize a results.json again and write/print the report
  *
  * Every glance backend runs in its own process and worker thread; one-worker runs
  * and peers are pinned to core 0 (taskset -c 0) so their rates compare; the pool
  * runs use all cores. Progress goes to stderr.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     'no-peers': { type: 'boolean', default: false },
     venv: { type: 'string', default: '.cache/bench-venv' },
     out: { type: 'string', default: 'bench' },
+    render: { type: 'string' },
   },
 });
 
@@ -50,7 +52,27 @@ function list<T extends string>(flag: string, value: string, allowed: readonly T
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
+function write(results: BenchResults): void {
+  const md = renderMarkdown(results);
+  if (args.out !== '-') {
+    const dir = resolve(projectRoot(), args.out!);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'results.md'), `${md}\n`);
+    writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+    log(`bench: wrote ${join(args.out!, 'results.md')} and results.json`);
+  }
+  console.log(md);
+}
+
+/** --render: the same measurements, summarized and reported by the current code. */
+function render(file: string): void {
+  const old = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  const workers = Math.max(1, ...old.pool.map((p) => (p.state === 'completed' && p.mode === 'pool' ? p.workers : 1)));
+  write({ ...old, summary: summarizeRun(old.single, old.pool, old.peers, workers) });
+}
+
 async function main(): Promise<void> {
+  if (args.render) return render(args.render);
   const t0 = performance.now();
   const root = projectRoot();
   const workers = os.availableParallelism();
@@ -136,15 +158,7 @@ async function main(): Promise<void> {
     peers: peerResults,
     summary: summarizeRun(single, pool, peerResults, Math.max(...plan.poolWorkers)),
   };
-  const md = renderMarkdown(results);
-  if (args.out !== '-') {
-    const dir = resolve(root, args.out!);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'results.md'), `${md}\n`);
-    writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
-    log(`bench: wrote ${join(args.out!, 'results.md')} and results.json in ${results.seconds.toFixed(0)} s`);
-  }
-  console.log(md);
+  write(results);
 }
 
 await main();

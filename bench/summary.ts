@@ -32,7 +32,10 @@ export interface BenchSummary {
   ratios: Ratio[];
   memory: Partial<Record<BackendName, { baselineMB: number; peakMB: number; workerPeakMB: number }>>;
   pools: Partial<Record<BackendName, Partial<Record<ModelName, PoolPoint[]>>>>;
+  /** The paper preset on the pool's workers at the measured efficiency (this machine, this load)... */
   estimates: Partial<Record<BackendName, Estimate | { missing: string[] }>>;
+  /** ... and on as many free cores, at the efficiency per core used (at most 1): the code's own scaling. */
+  estimatesFreeCores: Partial<Record<BackendName, Estimate | { missing: string[] }>>;
   /** Backends and peers that did not run, with the reason. */
   skipped: Array<{ what: string; reason: string }>;
   errors: Array<{ what: string; error: string }>;
@@ -60,7 +63,7 @@ export interface BenchResults {
 const rate = (wall: number[], cpu?: number[]): Rate => ({ wall: summarize(wall), ...(cpu?.length ? { cpu: summarize(cpu) } : {}) });
 
 export function summarizeRun(single: ChildResult[], pool: ChildResult[], peers: PeerResult[], workers: number): BenchSummary {
-  const s: BenchSummary = { train: {}, attacks: {}, ratios: [], memory: {}, pools: {}, estimates: {}, skipped: [], errors: [] };
+  const s: BenchSummary = { train: {}, attacks: {}, ratios: [], memory: {}, pools: {}, estimates: {}, estimatesFreeCores: {}, skipped: [], errors: [] };
   for (const r of single) {
     if (r.state === 'skipped') {
       s.skipped.push({ what: `glance ${r.backend}`, reason: r.reason });
@@ -127,7 +130,9 @@ export function summarizeRun(single: ChildResult[], pool: ChildResult[], peers: 
         s.ratios.push({ backend, peer, model, wall: ratio(a.wall.median, b.wall.median), cpu: ratio(a.cpu?.median, b.cpu?.median) });
       }
     }
-    s.estimates[backend] = estimatePreset(estimateRates(s, backend), workers, poolEfficiency(s, backend, workers));
+    const eff = poolEfficiency(s, backend, workers);
+    s.estimates[backend] = estimatePreset(estimateRates(s, backend), workers, eff.efficiency);
+    s.estimatesFreeCores[backend] = estimatePreset(estimateRates(s, backend), workers, Math.min(1, eff.cpuEfficiency));
   }
   return s;
 }
@@ -141,11 +146,11 @@ function estimateRates(s: BenchSummary, backend: BackendName): EstimateRates {
   return { train, eval: evalRates };
 }
 
-/** The measured efficiency at `workers` for GlanceAgain (the dominant cost), else NormalNet, else 1. */
-export function poolEfficiency(s: BenchSummary, backend: BackendName, workers: number): number {
+/** The measured efficiencies at `workers` for GlanceAgain (the dominant cost), else NormalNet, else 1. */
+export function poolEfficiency(s: BenchSummary, backend: BackendName, workers: number): { efficiency: number; cpuEfficiency: number } {
   for (const model of ['GlanceAgain', 'NormalNet'] as ModelName[]) {
     const point = s.pools[backend]?.[model]?.find((p) => p.workers === workers);
-    if (point) return point.efficiency;
+    if (point) return point;
   }
-  return 1;
+  return { efficiency: 1, cpuEfficiency: 1 };
 }
