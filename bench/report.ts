@@ -30,7 +30,7 @@ export function fmt(n: number | undefined): string {
   return n >= 10 ? n.toFixed(1) : n.toFixed(2);
 }
 
-const times = (r: number | undefined) => (r === undefined ? '-' : `${r >= 10 ? r.toFixed(0) : r.toFixed(2)}x`);
+const times = (r: number | undefined) => (r === undefined ? '-' : `${r >= 10 ? r.toFixed(0) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}x`);
 const minutes = (s: number) => (s >= 90 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
 
 function cell(r: Rate | undefined): string {

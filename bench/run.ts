@@ -9,7 +9,8 @@
  *   --backends a,b     glance backends (default: the plan's: node,wasm[,cpu])
  *   --peers a,b        pytorch,tensorflow,jax (default all); --no-peers for none
  *   --venv DIR         the peers' virtual environment (default .cache/bench-venv)
- *   --out DIR          where results.md/json go (default bench/; --out - prints only)
+ *   --out DIR          where results.md/json go (default bench/ for the full run, whose results
+ *                      are kept in git, and the git-ignored .cache/bench/ for --quick; - prints only)
  *   --render FILE      measure nothing: summarize a results.json again and write/print the report
  *
  * Every glance backend runs in its own process and worker thread; one-worker runs
@@ -37,7 +38,7 @@ const { values: args } = parseArgs({
     peers: { type: 'string', default: PEERS.join(',') },
     'no-peers': { type: 'boolean', default: false },
     venv: { type: 'string', default: '.cache/bench-venv' },
-    out: { type: 'string', default: 'bench' },
+    out: { type: 'string' },
     render: { type: 'string' },
   },
 });
@@ -54,12 +55,13 @@ const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 function write(results: BenchResults): void {
   const md = renderMarkdown(results);
-  if (args.out !== '-') {
-    const dir = resolve(projectRoot(), args.out!);
+  const out = args.out ?? (results.mode === 'quick' ? '.cache/bench' : 'bench');
+  if (out !== '-') {
+    const dir = resolve(projectRoot(), out);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'results.md'), `${md}\n`);
     writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
-    log(`bench: wrote ${join(args.out!, 'results.md')} and results.json`);
+    log(`bench: wrote ${join(out, 'results.md')} and results.json`);
   }
   console.log(md);
 }
