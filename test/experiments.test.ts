@@ -44,6 +44,8 @@ describe('presets and validation', () => {
     expect(c.eps).toEqual([0.1, 0.2]);
     expect(c.train.epochs).toBe(2);
     expect(c.train.limit).toBe(PRESETS.smoke.train.limit);
+    expect(buildConfig({ preset: 'paper', advUnits: 'normalized' }).train.advUnits).toBe('normalized');
+    badOption(() => buildConfig({ preset: 'paper', advUnits: 'meters' }), /adv-units: expected one of pixel, normalized/);
     expect(mergeConfig({ a: { b: 1, c: 2 } }, { a: { c: 3 } })).toEqual({ a: { b: 1, c: 3 } });
   });
 });

@@ -36,6 +36,7 @@ export interface RawOptions {
   pgdSteps?: string;
   advEps?: string;
   advMix?: string;
+  advUnits?: string;
   backend?: string;
   dataset?: string;
   dataDir?: string;
@@ -96,6 +97,7 @@ export function addExperimentOptions(cmd: Command, defaultPreset: string): Comma
     .option('--pgd-steps <n>', 'PGD steps' + d(p.pgd.steps))
     .option('--adv-eps <x>', "AdvNet's adversarial-training eps" + d(p.train.advEps))
     .option('--adv-mix <x>', "AdvNet's weight of the clean loss" + d(p.train.advMix))
+    .option('--adv-units <units>', `units of AdvNet's training eps: ${EPS_UNITS.join(' | ')} (for the normalized reading of the paper, train AdvNet in normalized units too)` + d(p.train.advUnits))
     .option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(' | ')} (auto: node if built, else wasm)` + d(p.backend))
     .option('--dataset <name>', 'mnist | fashion-mnist' + d(p.dataset))
     .option('--data-dir <dir>', 'a directory with the four IDX files instead of --dataset')
@@ -130,6 +132,7 @@ export function buildConfig(raw: RawOptions): ExperimentConfig {
       limit: number('--train-limit', raw.trainLimit),
       advEps: number('--adv-eps', raw.advEps),
       advMix: number('--adv-mix', raw.advMix),
+      advUnits: raw.advUnits,
     },
     glance: { baseLayer: raw.baseLayer, resampling: raw.resampling },
     eval: {
