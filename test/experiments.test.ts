@@ -4,6 +4,9 @@ import { buildJobs, shardJobs, trainId } from '../src/experiments/grid.js';
 import { mergeConfig, parseShard, validateConfig } from '../src/experiments/validate.js';
 import { buildConfig } from '../src/cli/experiment-options.js';
 import { GlanceError } from '../src/errors.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const badOption = (fn: () => unknown, pattern: RegExp) => {
   expect(fn).toThrow(GlanceError);
@@ -47,6 +50,29 @@ describe('presets and validation', () => {
     expect(buildConfig({ preset: 'paper', advUnits: 'normalized' }).train.advUnits).toBe('normalized');
     badOption(() => buildConfig({ preset: 'paper', advUnits: 'meters' }), /adv-units: expected one of pixel, normalized/);
     expect(mergeConfig({ a: { b: 1, c: 2 } }, { a: { c: 3 } })).toEqual({ a: { b: 1, c: 3 } });
+  });
+});
+
+describe('--config FILE', () => {
+  it('loads the config shape from a file; flags override it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glance-config-'));
+    const file = join(dir, 'exp.json');
+    writeFileSync(file, JSON.stringify({ seeds: [3, 4], eps: [0.2], train: { epochs: 2 } }));
+    const c = buildConfig({ preset: 'paper', config: file, epochs: '3' });
+    expect(c.seeds).toEqual([3, 4]);
+    expect(c.eps).toEqual([0.2]);
+    expect(c.train.epochs).toBe(3);
+    expect(c.train.batchSize).toBe(64);
+  });
+
+  it('says which file is not JSON, and validates what it holds', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glance-config-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{ seeds: [1 ');
+    badOption(() => buildConfig({ preset: 'paper', config: bad }), /--config .*bad.json: cannot read it as JSON/);
+    const wrong = join(dir, 'wrong.json');
+    writeFileSync(wrong, JSON.stringify({ eotSamples: 0 }));
+    badOption(() => buildConfig({ preset: 'paper', config: wrong }), /eot-samples: expected a positive integer, got 0/);
   });
 });
 
