@@ -183,7 +183,7 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('5 seeds x 3 models x 15 epochs x 60,000 training images, then on 10,000 test images clean, transfer FGSM (from NormalNet) and white-box FGSM, EOT-FGSM K=10 on GlanceAgain, ' +
       'in pixel and normalized eps units (the preset\'s real job grid), from the one-worker rates above; ' +
       `wall time = max(worker-seconds / (${workers} x efficiency), longest dependency chain): at the efficiency measured here (other work held part of the cores), ` +
-      `and on ${workers} free cores at the efficiency per core used (at most 100%). Not yet compared with a measured run of the harness.`, '');
+      `and on ${workers} free cores at the efficiency per core used (at most 100%).${r.measuredRuns?.length ? " Measured runs of the harness follow the table." : " Not yet compared with a measured run of the harness."}`, '');
     out.push(...table(['backend', 'training (worker-s)', 'evaluation (worker-s)', 'longest chain', `wall on ${workers} workers, this machine`, `wall on ${workers} free cores`], est.map((b) => {
       const e = s.estimates[b]!;
       if ('missing' in e && e.missing.length) return [b, '-', '-', '-', `not estimated: no rate for ${e.missing.join(', ')}`, '-'];
@@ -192,6 +192,12 @@ export function renderMarkdown(r: BenchResults): string {
       const freeCell = free?.wallSeconds === undefined ? '-' : `**${minutes(free.wallSeconds)}** (efficiency ${Math.round(100 * free.efficiency)}%)`;
       return [b, minutes(x.trainSeconds), minutes(x.evalSeconds), minutes(x.criticalPathSeconds), `${minutes(x.wallSeconds)} (efficiency ${Math.round(100 * x.efficiency)}%)`, freeCell];
     })), '');
+  }
+
+  if (r.measuredRuns?.length) {
+    out.push('## Measured runs of the harness', '');
+    out.push(...table(['preset', 'backend', 'workers', 'jobs', 'wall time', 'date', 'conditions', 'report'],
+      r.measuredRuns.map((x) => [x.preset, x.backend, String(x.workers), String(x.jobs), `${x.wallMinutes.toFixed(1)} min`, x.date, x.conditions, x.report])), '');
   }
 
   out.push('## Targets of issue 10', '');

@@ -58,6 +58,8 @@ export interface BenchResults {
   pool: ChildResult[];
   peers: PeerResult[];
   summary: BenchSummary;
+  /** Wall times of real runs of the harness, added by hand from their run stores, to compare with the estimate. */
+  measuredRuns?: Array<{ preset: string; backend: string; workers: number; jobs: number; wallMinutes: number; date: string; report: string; conditions: string }>;
 }
 
 const rate = (wall: number[], cpu?: number[]): Rate => ({ wall: summarize(wall), ...(cpu?.length ? { cpu: summarize(cpu) } : {}) });
