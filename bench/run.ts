@@ -76,7 +76,6 @@ function render(file: string): void {
 async function main(): Promise<void> {
   if (args.render) return render(args.render);
   const t0 = performance.now();
-  const root = projectRoot();
   const workers = os.availableParallelism();
   const plan = args.quick ? quickPlan(workers) : fullPlan(workers);
   const backends = args.backends ? list('backends', args.backends, BACKENDS.filter((b) => b !== 'auto') as BackendName[]) : plan.backends;

@@ -3,19 +3,11 @@
  * Built from a preset, a --config file and command-line flags (in that order of
  * precedence, flags last), then validated once; everything downstream trusts it.
  */
+import type { TrainConfig } from '../models/train.js';
 import type { AttackName, BackendChoice, BaseLayer, EpsUnits, ModelName, Resampling, Split } from './types.js';
 
-export interface TrainSettings {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  /** Train on the first `limit` training images (smoke runs); all when absent. */
-  limit?: number;
-  /** AdvNet's adversarial training: FGSM eps, its units, and the weight of the clean loss. */
-  advEps: number;
-  advUnits: EpsUnits;
-  advMix: number;
-}
+/** Training settings: the models' TrainConfig (a type only: experiments/ stays free of tfjs). */
+export type TrainSettings = TrainConfig;
 
 export interface ExperimentConfig {
   preset: string;

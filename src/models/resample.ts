@@ -129,7 +129,7 @@ export function resampleNearest(
   src: Float32Array, sOff: number, dst: Float32Array, dOff: number,
   a: number, b: number, d: number, e: number,
 ): void {
-  const SIDE = 28, CENTRE = 13.5, LAST = 27;
+  const SIDE = 28, CENTRE = 13.5;
   let o = dOff;
   for (let y = 0; y < SIDE; y++) {
     const dy = y - CENTRE;
@@ -149,7 +149,7 @@ export function scatterNearest(
   g: Float32Array, gOff: number, acc: Float32Array, aOff: number,
   a: number, b: number, d: number, e: number,
 ): void {
-  const SIDE = 28, CENTRE = 13.5, LAST = 27;
+  const SIDE = 28, CENTRE = 13.5;
   let o = gOff;
   for (let y = 0; y < SIDE; y++) {
     const dy = y - CENTRE;

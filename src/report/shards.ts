@@ -5,19 +5,10 @@
  * computed once from summed integers rather than averaged from slice accuracies
  * (which would weight a short last slice like a full one).
  */
-import type { AttackName, BackendInfo, EpsUnits, EvalResult, ModelName, Split, ThreatModel } from '../experiments/types.js';
+import type { BackendInfo, EvalResult } from '../experiments/types.js';
 
 /** The coordinates of an aggregated group: everything that identifies a result except seed and shard. */
-export interface GroupCoordinates {
-  dataset: string;
-  model: ModelName;
-  threat: ThreatModel;
-  attack: AttackName;
-  source?: ModelName;
-  eps: number;
-  epsUnits: EpsUnits;
-  split: Split;
-}
+export type GroupCoordinates = Pick<EvalResult, 'dataset' | 'model' | 'threat' | 'attack' | 'source' | 'eps' | 'epsUnits' | 'split'>;
 
 /** One seed's evaluation, all of its shards summed. */
 export interface SeedResult extends GroupCoordinates {
