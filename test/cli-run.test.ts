@@ -58,6 +58,7 @@ describe('glance reproduce end to end', () => {
     reference = outcomes(out);
     expect(Object.keys(reference).length).toBeGreaterThan(20);
     expect(existsSync(join(tmp, 'reports', 'ref', 'report.md'))).toBe(true);
+    expect(existsSync(join(out, 'running.json'))).toBe(false);
     expect(readFileSync(join(tmp, 'reports', 'ref', 'report.md'), 'utf8')).toContain('## Table III');
   });
 

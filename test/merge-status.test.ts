@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunStore, writeJson } from '../src/coordinator/store.js';
+import { RunStore, runningFile, writeJson } from '../src/coordinator/store.js';
 import { metaFile, type RunMeta } from '../src/coordinator/write-report.js';
 import { mergeStores } from '../src/cli/merge.js';
 import { statusText } from '../src/cli/status.js';
@@ -66,5 +66,10 @@ describe('glance merge and status', () => {
     expect(text).toContain(`${total} jobs: 1 done, 1 errored, ${total - 2} left`);
     expect(text).toContain('errored train/AdvNet/seed1: Error: out of cheese');
     expect(() => statusText(join(root, 'nope'))).toThrow(/not a run directory/);
+    // A run in progress says what runs; a stale running.json (dead pid) is ignored.
+    writeJson(runningFile(root), { pid: process.pid, jobs: ['train/GlanceAgain/seed1'] });
+    expect(statusText(root)).toContain(`in progress (pid ${process.pid}), running: train/GlanceAgain/seed1`);
+    writeJson(runningFile(root), { pid: 2 ** 22 + 12345, jobs: ['x'] });
+    expect(statusText(root)).not.toContain('in progress');
   });
 });

@@ -1,10 +1,21 @@
 /** `glance status DIR`: what is done, running (started, not finished), left and errored. */
 import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { RunStore } from '../coordinator/store.js';
+import { RunStore, runningFile } from '../coordinator/store.js';
 import { metaFile, type RunMeta } from '../coordinator/write-report.js';
 import { buildJobs, shardJobs } from '../experiments/grid.js';
 import { GlanceError } from '../errors.js';
+
+/** The running jobs of a run in progress: running.json, if its coordinator process is alive. */
+function readRunning(dir: string): { pid: number; jobs: string[] } | undefined {
+  try {
+    const r = JSON.parse(readFileSync(runningFile(dir), 'utf8')) as { pid: number; jobs: string[] };
+    process.kill(r.pid, 0);
+    return r;
+  } catch {
+    return undefined;
+  }
+}
 
 export function statusText(dir: string): string {
   const store = new RunStore(dir);
@@ -19,6 +30,8 @@ export function statusText(dir: string): string {
   const errored = jobs.filter((j) => lines.get(j.id)?.status === 'errored');
   const left = jobs.length - done.length - errored.length;
   const out = [`${dir}: ${config.preset}, ${jobs.length} jobs: ${done.length} done, ${errored.length} errored, ${left} left`];
+  const active = readRunning(dir);
+  if (active) out.push(`  in progress (pid ${active.pid}), running: ${active.jobs.join(', ') || 'nothing yet'}`);
   for (const j of errored) {
     const l = lines.get(j.id)!;
     out.push(`  errored ${j.id}: ${l.status === 'errored' ? l.error.split('\n')[0] : ''}`);

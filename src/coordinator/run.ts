@@ -3,6 +3,7 @@
  * resume) the run store, build the job DAG, skip what is stored, run the rest on
  * the worker pool, and stop cleanly on Ctrl-C with every finished job kept.
  */
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolveDataset } from '../data/registry.js';
 import { loadShared } from '../data/shared.js';
@@ -14,7 +15,7 @@ import { WorkerPool } from './pool.js';
 import { reuseCheckpoint } from './reuse.js';
 import { ProgressView, type ProgressMode } from './progress.js';
 import { runJobs, type Executor, type RunSummary } from './scheduler.js';
-import { RunStore, writeJson } from './store.js';
+import { RunStore, atomicWrite, runningFile, writeJson } from './store.js';
 import { metaFile, type RunMeta } from './write-report.js';
 
 const require = createRequire(import.meta.url);
@@ -77,6 +78,9 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
 
   const view = new ProgressView(io.mode, io.out);
   let hinted = false;
+  // What is running now, for `glance status` (removed when the run ends).
+  const running = new Set<string>();
+  const writeRunning = () => atomicWrite(runningFile(opts.out), JSON.stringify({ pid: process.pid, jobs: [...running], at: new Date().toISOString() }) + '\n');
   const abort = new AbortController();
   const onSignal = () => {
     store.log('interrupted: finishing nothing new, finished jobs are stored');
@@ -104,6 +108,9 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
         job.kind !== 'train' || (line.status === 'done' && !!line.train && checkpointExists(store.checkpointDir, line.train.checkpoint)),
       onEvent: (e) => {
         view.handle(e);
+        if (e.type === 'job-start') running.add(e.job.id);
+        if (e.type === 'job-done' || e.type === 'job-error') running.delete(e.job.id);
+        if (e.type === 'job-start' || e.type === 'job-done' || e.type === 'job-error') writeRunning();
         const backend = e.type === 'job-done' ? (e.outcome.train?.backend ?? e.outcome.results?.[0]?.backend) : undefined;
         if (backend && !hinted && config.backend === 'auto' && backend.name === 'wasm') {
           hinted = true;
@@ -116,6 +123,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
     store.log(`end: ${summary.done}/${summary.total} done, ${summary.errored.length} errored, ${summary.blocked.length} blocked${summary.interrupted ? ', interrupted' : ''}`);
     return summary;
   } finally {
+    rmSync(runningFile(opts.out), { force: true });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await pool?.close();

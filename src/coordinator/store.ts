@@ -150,6 +150,9 @@ export function configDiff(a: unknown, b: unknown, path = ''): string[] {
   return [...keys].flatMap((k) => configDiff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
 }
 
+/** running.json: the coordinator's pid and its running jobs while a run is in progress. */
+export const runningFile = (runDir: string) => join(runDir, 'running.json');
+
 export function writeJson(file: string, value: unknown): void {
   writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
 }
