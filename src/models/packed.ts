@@ -1,0 +1,193 @@
+/**
+ * Replicate packing: R replicates (seeds) of one model trained as ONE batched
+ * computation — every weight gets a leading replicate axis and every matmul is a
+ * batched matmul — so the per-op cost that dominates at batch 64 (see
+ * bench/results.md) is paid once for R replicates. Each replicate keeps its own
+ * initial weights, data order and transform draws, drawn exactly as trainNet
+ * draws them; Adam is elementwise, so the packed update is each replicate's own.
+ * Packing changes a replicate's results only by float summation order.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { SplitView } from '../data/shared.js';
+import { clipsToPixels, pixelEps } from '../attacks/eps.js';
+import { exactSign } from '../attacks/fgsm.js';
+import { CLASSES, LSTM_UNITS, PIXELS, isRandomized, trainableNames, type NetSpec } from './net.js';
+import { Rng, Stream } from './rng.js';
+import { GLANCE_STEPS, glanceSequence, drawGlance, type GlanceDraw } from './transforms.js';
+import type { EpochReport, TrainConfig, TrainResult } from './train.js';
+import type { WeightSet } from './weights.js';
+
+/** Weights stacked on a leading replicate axis; biases get [R, 1, units] so they broadcast over the batch. */
+function stack(sets: WeightSet[], name: string): tf.Tensor {
+  const shape = sets[0][name].shape;
+  const rows = shape.length === 1 ? [1, shape[0]] : shape;
+  return tf.tensor(concatData(sets.map((w) => w[name].data)), [sets.length, ...rows]);
+}
+
+function concatData(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** One LSTM layer over [R, n, T, in] with weights [R, in, 4h], [R, h, 4h], [R, 1, 4h]. */
+function packedLstm(x: tf.Tensor4D, wx: tf.Tensor3D, wh: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor4D {
+  const [r, n, steps, inSize] = x.shape;
+  const units = wh.shape[1];
+  const projected = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [r, n * steps, inSize]), wx), b), [r, n, steps, 4 * units]);
+  const byStep = tf.unstack(projected, 2) as tf.Tensor3D[];
+  let h: tf.Tensor3D = tf.zeros([r, n, units]);
+  let c: tf.Tensor3D = tf.zeros([r, n, units]);
+  const outs: tf.Tensor3D[] = [];
+  for (let t = 0; t < steps; t++) {
+    const gates = t === 0 ? byStep[t] : tf.add(byStep[t], tf.matMul(h, wh));
+    const [i, f, g, o] = tf.split(gates, 4, 2) as tf.Tensor3D[];
+    c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+    h = tf.mul(tf.sigmoid(o), tf.tanh(c));
+    outs.push(h);
+  }
+  return tf.stack(outs, 2) as tf.Tensor4D;
+}
+
+export class PackedNet {
+  readonly params: Record<string, tf.Tensor>;
+  readonly trainable: tf.Variable[];
+
+  constructor(
+    readonly spec: NetSpec,
+    readonly replicas: WeightSet[],
+  ) {
+    const train = new Set(trainableNames(spec, replicas[0]));
+    this.params = {};
+    this.trainable = [];
+    for (const name of Object.keys(replicas[0])) {
+      const t = stack(replicas, name);
+      if (train.has(name)) {
+        const v = tf.variable(t, true);
+        t.dispose();
+        this.params[name] = v;
+        this.trainable.push(v);
+      } else this.params[name] = t;
+    }
+  }
+
+  get count(): number {
+    return this.replicas.length;
+  }
+
+  /** Log-probabilities [R, n, 10] of x [R, n, 784]; GlanceAgain needs a draw of R*n samples (replicate-major). */
+  forward(x: tf.Tensor3D, draw?: GlanceDraw): tf.Tensor3D {
+    const p = this.params as Record<string, tf.Tensor3D>;
+    const [r, n] = x.shape;
+    const out = (h: tf.Tensor3D) => tf.logSoftmax(tf.add(tf.matMul(h, p['out.kernel']), p['out.bias'])) as tf.Tensor3D;
+    if (!isRandomized(this.spec.model)) return out(tf.relu(tf.add(tf.matMul(x, p['base.kernel']), p['base.bias'])) as tf.Tensor3D);
+    const seq = tf.reshape(glanceSequence(tf.reshape(x, [r * n, PIXELS]) as tf.Tensor2D, draw!, this.spec.resampling ?? 'bilinear'), [r, n * GLANCE_STEPS, PIXELS]);
+    const h1 = tf.relu(tf.add(tf.matMul(seq as tf.Tensor3D, p['base.kernel']), p['base.bias'])) as tf.Tensor3D;
+    const h2 = tf.relu(tf.add(tf.matMul(h1, p['decode.kernel']), p['decode.bias']));
+    const l1 = packedLstm(tf.reshape(h2, [r, n, GLANCE_STEPS, PIXELS]), p['lstm1.input'], p['lstm1.recurrent'], p['lstm1.bias']);
+    const l2 = packedLstm(l1, p['lstm2.input'], p['lstm2.recurrent'], p['lstm2.bias']);
+    const last = tf.reshape(tf.slice(l2, [0, 0, GLANCE_STEPS - 1, 0], [r, n, 1, LSTM_UNITS]), [r, n, LSTM_UNITS]) as tf.Tensor3D;
+    return out(last);
+  }
+
+  /** Each replicate's weights, in the shapes of an unpacked model. */
+  getWeights(): WeightSet[] {
+    return this.replicas.map((w, ri) => {
+      const out: WeightSet = {};
+      for (const [name, t] of Object.entries(this.params)) {
+        const all = t.dataSync() as Float32Array;
+        const size = all.length / this.count;
+        out[name] = { shape: [...w[name].shape], data: all.slice(ri * size, (ri + 1) * size) };
+      }
+      return out;
+    });
+  }
+
+  dispose(): void {
+    for (const t of Object.values(this.params)) t.dispose();
+  }
+}
+
+/** Per replicate: the sum over its samples of the NLL, [R]. */
+function nllSums(logp: tf.Tensor3D, y: tf.Tensor2D): tf.Tensor1D {
+  return tf.neg(tf.sum(tf.mul(logp, tf.oneHot(y, CLASSES)), [1, 2])) as tf.Tensor1D;
+}
+
+/** Trains R replicates of one model together; replicate i is the model trainNet(spec, initials[i], ..., seeds[i]) trains. */
+export function trainPacked(spec: NetSpec, initials: WeightSet[], data: SplitView, cfg: TrainConfig, seeds: number[]): TrainResult[] {
+  const r = seeds.length;
+  const net = new PackedNet(spec, initials);
+  const optimizer = tf.train.adam(cfg.lr);
+  const shuffles = seeds.map((s) => new Rng(s, Stream.shuffle));
+  const transforms = seeds.map((s) => new Rng(s, Stream.transforms));
+  const count = Math.min(cfg.limit ?? data.count, data.count);
+  const histories: EpochReport[][] = seeds.map(() => []);
+  try {
+    for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+      const orders = shuffles.map((rng) => rng.permutation(count));
+      const t0 = performance.now();
+      const lossSum = new Float64Array(r);
+      const correct = new Float64Array(r);
+      for (let b = 0; b < count; b += cfg.batchSize) {
+        const n = Math.min(cfg.batchSize, count - b);
+        const idx = orders.map((o) => o.subarray(b, b + n));
+        const xs = concatData(idx.map((i) => data.images(i)));
+        const ys = new Int32Array(r * n);
+        idx.forEach((i, k) => ys.set(data.labelsAt(i), k * n));
+        const draw = isRandomized(spec.model) ? concatDraws(transforms.map((rng) => drawGlance(rng, n))) : undefined;
+        const [loss, hits] = tf.tidy(() => {
+          const x = tf.tensor3d(xs, [r, n, data.size]);
+          const y = tf.tensor2d(ys, [r, n], 'int32');
+          let xAdv: tf.Tensor3D | undefined;
+          if (spec.model === 'AdvNet') {
+            // FGSM per replicate: the gradient of the summed loss w.r.t. x[r] is replicate r's own.
+            const g = tf.grad((xi: tf.Tensor) => tf.sum(nllSums(net.forward(xi as tf.Tensor3D), y)))(x);
+            const step = tf.mul(exactSign(g), pixelEps(cfg.advEps, cfg.advUnits));
+            xAdv = tf.add(x, step) as tf.Tensor3D;
+            if (clipsToPixels(cfg.advUnits)) xAdv = tf.clipByValue(xAdv, 0, 1);
+          }
+          let perReplicate: tf.Tensor1D | undefined;
+          let hitCount: tf.Tensor1D | undefined;
+          optimizer.minimize(
+            () => {
+              const logp = net.forward(x, draw);
+              hitCount = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logp, 2), y), 'int32'), 1)) as tf.Tensor1D;
+              let l = tf.div(nllSums(logp, y), n) as tf.Tensor1D;
+              if (xAdv) l = tf.add(tf.mul(l, cfg.advMix), tf.mul(tf.div(nllSums(net.forward(xAdv), y), n), 1 - cfg.advMix)) as tf.Tensor1D;
+              perReplicate = tf.keep(l);
+              return tf.sum(l) as tf.Scalar;
+            },
+            false,
+            net.trainable,
+          );
+          return [perReplicate!, hitCount!];
+        });
+        const l = loss.dataSync();
+        const h = hits.dataSync();
+        for (let k = 0; k < r; k++) {
+          lossSum[k] += l[k] * n;
+          correct[k] += h[k];
+        }
+        loss.dispose();
+        hits.dispose();
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      seeds.forEach((_, k) =>
+        histories[k].push({ epoch, epochs: cfg.epochs, loss: lossSum[k] / count, accuracy: (100 * correct[k]) / count, samplesPerSec: (r * count) / seconds, seconds }),
+      );
+    }
+    const weights = net.getWeights();
+    return seeds.map((_, k) => ({ weights: weights[k], history: histories[k] }));
+  } finally {
+    optimizer.dispose();
+    net.dispose();
+  }
+}
+
+function concatDraws(draws: GlanceDraw[]): GlanceDraw {
+  return { n: draws.reduce((s, d) => s + d.n, 0), angles: concatData(draws.map((d) => d.angles)), scales: concatData(draws.map((d) => d.scales)) };
+}
