@@ -61,7 +61,15 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
     ['evaluation split', `${config.eval.split}${config.eval.limit ? `, first ${config.eval.limit} images` : ''}`],
     ['eps', config.eps.join(', ')],
     ['eps units', config.epsUnits.join(', ') + ' (pixel: [0,1] with clipping; normalized: eps x 0.3081 in pixels, unclipped)'],
-    ['attacks', `${config.attacks.join(', ')} (${config.threats.join(', ')}; transfer crafted on ${config.transferSource}; EOT K=${config.eotSamples}; PGD ${config.pgd.steps} steps)`],
+    [
+      'attacks',
+      `${config.attacks.join(', ')} (${[
+        config.threats.join(', '),
+        `transfer crafted on ${config.transferSource}`,
+        ...(config.attacks.some((a) => a.startsWith('eot')) ? [`EOT K=${config.eotSamples}`] : []),
+        ...(config.attacks.some((a) => a.endsWith('pgd')) ? [`PGD ${config.pgd.steps} steps${config.pgd.randomStart ? ', random start' : ''}`] : []),
+      ].join('; ')})`,
+    ],
     ['seeds', config.seeds.join(', ')],
     ['training', `${t.epochs} epochs, batch ${t.batchSize}, Adam lr ${t.lr}${t.limit ? `, first ${t.limit} training images` : ''}; AdvNet FGSM eps ${t.advEps} (${t.advUnits}), mix ${t.advMix}`],
     ['GlanceAgain', `base layer ${config.glance.baseLayer}, ${config.glance.resampling} resampling`],
