@@ -16,8 +16,24 @@ import { testFault } from './faults.js';
 const init = workerData as WorkerInit;
 let backend: Promise<BackendInfo> | undefined;
 
+/**
+ * Selects the backend holding the pool's init lock: native TensorFlow loaded by
+ * two threads at the same instant was seen to crash the whole process now and
+ * then (a run died right after its first two jobs started), so threads take turns.
+ */
+async function selectOnce(): Promise<BackendInfo> {
+  const lock = new Int32Array(init.initLock);
+  while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1, 100);
+  try {
+    return await selectBackend(init.backend);
+  } finally {
+    Atomics.store(lock, 0, 0);
+    Atomics.notify(lock, 0);
+  }
+}
+
 export default async function run(task: WorkerTask): Promise<JobOutcome> {
-  backend ??= selectBackend(init.backend);
+  backend ??= selectOnce();
   const info = await backend;
   const remote = task.progress ? Comlink.wrap<ProgressSink>(nodeEndpoint(task.progress)) : undefined;
   // Progress is fire-and-forget: a job never waits on the coordinator.

@@ -13,6 +13,8 @@ import type { TrainRecord } from '../coordinator/store.js';
 export interface WorkerInit {
   dataset: SharedDataset;
   backend: BackendChoice;
+  /** Int32 lock shared by the workers: one thread at a time initialises its backend. */
+  initLock: SharedArrayBuffer;
 }
 
 export interface WorkerTask {
