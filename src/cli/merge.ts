@@ -3,17 +3,15 @@
  * example the --shard i/n slices of a cluster's array jobs) into one store.
  */
 import { Command } from 'commander';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GlanceError } from '../errors.js';
 import { RunStore, atomicWrite, configDiff, writeJson, type JobLine } from '../coordinator/store.js';
-import { metaFile, writeRunReport, type RunMeta } from '../coordinator/write-report.js';
+import { metaFile, readMeta, writeRunReport, type RunMeta } from '../coordinator/write-report.js';
 
 export function mergeStores(dirs: string[], out: string): { jobs: number } {
   const stores = dirs.map((d) => new RunStore(d));
-  for (const s of stores) {
-    if (!s.exists()) throw new GlanceError('STORE_INVALID', `${s.dir} is not a run directory (no config.json)`, 'pass run directories made by glance');
-  }
+  for (const s of stores) s.requireRun();
   const config = stores[0].readConfig();
   for (const s of stores.slice(1)) {
     const diff = configDiff(config, s.readConfig());
@@ -37,7 +35,7 @@ export function mergeStores(dirs: string[], out: string): { jobs: number } {
   }
   writeJson(target.configFile, config);
   atomicWrite(target.resultsFile, [...merged.values()].map((l) => JSON.stringify(l) + '\n').join(''));
-  const metas = dirs.map((d) => metaFile(d)).filter(existsSync).map((f) => JSON.parse(readFileSync(f, 'utf8')) as RunMeta);
+  const metas = dirs.map(readMeta).filter((m): m is RunMeta => m !== undefined);
   if (metas.length) writeJson(metaFile(out), { ...metas[0], shard: undefined, command: `${metas[0].command.replace(/ --shard \S+/, '')}` });
   target.log(`merged ${dirs.join(', ')}: ${merged.size} job lines`);
   return { jobs: merged.size };

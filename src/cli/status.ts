@@ -1,9 +1,8 @@
 /** `glance status DIR`: what is done, running (started, not finished), left and errored. */
 import { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { RunStore, runningFile } from '../coordinator/store.js';
-import { metaFile, type RunMeta } from '../coordinator/write-report.js';
-import { buildJobs, shardJobs } from '../experiments/grid.js';
+import { jobsOfRun, readMeta } from '../coordinator/write-report.js';
 import { GlanceError } from '../errors.js';
 
 /** The running jobs of a run in progress: running.json, if its coordinator process is alive. */
@@ -19,12 +18,11 @@ function readRunning(dir: string): { pid: number; jobs: string[] } | undefined {
 
 export function statusText(dir: string): string {
   const store = new RunStore(dir);
-  if (!store.exists()) throw new GlanceError('STORE_INVALID', `${dir} is not a run directory (no config.json)`, 'pass the --out directory of a run');
+  store.requireRun();
   const config = store.readConfig();
-  if (!existsSync(metaFile(dir))) throw new GlanceError('STORE_INVALID', `${dir}: no meta.json`, 'the run never started; run it again');
-  const meta = JSON.parse(readFileSync(metaFile(dir), 'utf8')) as RunMeta;
-  let jobs = buildJobs(config, meta.splitSize);
-  if (meta.shard) jobs = shardJobs(jobs, meta.shard);
+  const meta = readMeta(dir);
+  if (!meta) throw new GlanceError('STORE_INVALID', `${dir}: no meta.json`, 'the run never started; run it again');
+  const jobs = jobsOfRun(config, meta);
   const { lines } = store.read();
   const done = jobs.filter((j) => lines.get(j.id)?.status === 'done');
   const errored = jobs.filter((j) => lines.get(j.id)?.status === 'errored');

@@ -8,7 +8,6 @@ import { createRequire } from 'node:module';
 import { resolveDataset } from '../data/registry.js';
 import { loadShared } from '../data/shared.js';
 import type { ExperimentConfig, RunOptions } from '../experiments/config.js';
-import { buildJobs, shardJobs } from '../experiments/grid.js';
 import { checkpointExists } from '../models/checkpoint.js';
 import { NATIVE_HINT } from '../backend/select.js';
 import { WorkerPool } from './pool.js';
@@ -16,7 +15,7 @@ import { reuseCheckpoint } from './reuse.js';
 import { ProgressView, type ProgressMode } from './progress.js';
 import { runJobs, type Executor, type RunSummary } from './scheduler.js';
 import { RunStore, atomicWrite, runningFile, writeJson } from './store.js';
-import { metaFile, type RunMeta } from './write-report.js';
+import { jobsOfRun, metaFile, type RunMeta } from './write-report.js';
 
 const require = createRequire(import.meta.url);
 
@@ -65,8 +64,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
     versions: libraryVersions(),
   };
   writeJson(metaFile(opts.out), meta);
-  let jobs = buildJobs(config, meta.splitSize);
-  if (opts.shard) jobs = shardJobs(jobs, opts.shard);
+  const jobs = jobsOfRun(config, meta);
   for (const from of opts.reuseCheckpoints) {
     for (const job of jobs) {
       if (job.kind !== 'train' || state.lines.get(job.id)?.status === 'done') continue;

@@ -51,6 +51,13 @@ export class RunStore {
     return existsSync(this.configFile);
   }
 
+  /** Throws unless this directory holds a run (its config.json). */
+  requireRun(): void {
+    if (!this.exists()) {
+      throw new GlanceError('STORE_INVALID', `${this.dir} is not a run directory (no config.json)`, 'pass the --out directory of a run made by glance');
+    }
+  }
+
   readConfig(): ExperimentConfig {
     try {
       return JSON.parse(readFileSync(this.configFile, 'utf8')) as ExperimentConfig;

@@ -7,8 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
-import { GlanceError } from '../errors.js';
-import { buildJobs, shardJobs } from '../experiments/grid.js';
+import { buildJobs, shardJobs, type Job } from '../experiments/grid.js';
 import type { ExperimentConfig } from '../experiments/config.js';
 import type { EvalResult } from '../experiments/types.js';
 import { aggregate, renderReport, renderResultsCsv, renderSweepSvg, sweepGroups } from '../report/index.js';
@@ -25,6 +24,16 @@ export interface RunMeta {
 }
 
 export const metaFile = (runDir: string) => join(runDir, 'meta.json');
+
+export function readMeta(runDir: string): RunMeta | undefined {
+  return existsSync(metaFile(runDir)) ? (JSON.parse(readFileSync(metaFile(runDir), 'utf8')) as RunMeta) : undefined;
+}
+
+/** The jobs of a run: its config's grid, cut to its --shard slice. */
+export function jobsOfRun(config: ExperimentConfig, meta: Pick<RunMeta, 'splitSize' | 'shard'>): Job[] {
+  const jobs = buildJobs(config, meta.splitSize);
+  return meta.shard ? shardJobs(jobs, meta.shard) : jobs;
+}
 
 function gitCommit(): string {
   try {
@@ -44,14 +53,13 @@ function wallTime(lines: JobLine[]): string {
 
 export async function writeRunReport(runDir: string, reportsRoot = 'reports'): Promise<{ dir: string; partial: boolean }> {
   const store = new RunStore(runDir);
-  if (!store.exists()) throw new GlanceError('STORE_INVALID', `${runDir} is not a run directory (no config.json)`, 'pass the --out directory of a run');
+  store.requireRun();
   const config: ExperimentConfig = store.readConfig();
-  const meta: RunMeta | undefined = existsSync(metaFile(runDir)) ? JSON.parse(readFileSync(metaFile(runDir), 'utf8')) : undefined;
+  const meta = readMeta(runDir);
   const { lines } = store.read();
   const done = [...lines.values()].filter((l): l is Extract<JobLine, { status: 'done' }> => l.status === 'done');
   const results: EvalResult[] = done.flatMap((l) => l.results ?? []);
-  let jobs = meta ? buildJobs(config, meta.splitSize) : [];
-  if (meta?.shard) jobs = shardJobs(jobs, meta.shard);
+  const jobs = meta ? jobsOfRun(config, meta) : [];
   const missing = jobs.filter((j) => lines.get(j.id)?.status !== 'done').map((j) => j.id);
   const backends = [...new Set(results.map((r) => `${r.backend.name} (tfjs ${r.backend.tfjs}${r.backend.tensorflow ? `, TensorFlow ${r.backend.tensorflow}` : ''})`))];
   const cpu = cpus();
