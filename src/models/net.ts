@@ -112,15 +112,15 @@ export class Net {
     const seq = tf.reshape(glanceSequence(x, draw, this.spec.resampling ?? 'bilinear'), [n * GLANCE_STEPS, PIXELS]);
     const h1 = tf.relu(tf.add(tf.matMul(seq, p['base.kernel']), p['base.bias']));
     const h2 = tf.relu(tf.add(tf.matMul(h1, p['decode.kernel']), p['decode.bias']));
-    const l1 = lstmLayer(tf.reshape(h2, [n, GLANCE_STEPS, PIXELS]), {
+    const l1 = lstmLayer(tf.reshape(h2, [n, GLANCE_STEPS, PIXELS]) as tf.Tensor3D, {
       inputKernel: p['lstm1.input'],
       recurrentKernel: p['lstm1.recurrent'],
-      bias: p['lstm1.bias'] as unknown as tf.Tensor1D,
+      bias: p['lstm1.bias'],
     });
     const l2 = lstmLayer(l1, {
       inputKernel: p['lstm2.input'],
       recurrentKernel: p['lstm2.recurrent'],
-      bias: p['lstm2.bias'] as unknown as tf.Tensor1D,
+      bias: p['lstm2.bias'],
     });
     const last = tf.reshape(tf.slice(l2, [0, GLANCE_STEPS - 1, 0], [n, 1, LSTM_UNITS]), [n, LSTM_UNITS]);
     return tf.logSoftmax(tf.add(tf.matMul(last, p['out.kernel']), p['out.bias'])) as tf.Tensor2D;

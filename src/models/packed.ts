@@ -12,6 +12,7 @@ import type { SplitView } from '../data/shared.js';
 import { clipsToPixels, pixelEps } from '../attacks/eps.js';
 import { exactSign } from '../attacks/fgsm.js';
 import { CLASSES, LSTM_UNITS, PIXELS, isRandomized, trainableNames, type NetSpec } from './net.js';
+import { lstmLayer } from './lstm.js';
 import { Rng, Stream } from './rng.js';
 import { GLANCE_STEPS, glanceSequence, drawGlance, type GlanceDraw } from './transforms.js';
 import type { EpochReport, TrainConfig, TrainResult } from './train.js';
@@ -32,25 +33,6 @@ function concatData(parts: Float32Array[]): Float32Array {
     o += p.length;
   }
   return out;
-}
-
-/** One LSTM layer over [R, n, T, in] with weights [R, in, 4h], [R, h, 4h], [R, 1, 4h]. */
-function packedLstm(x: tf.Tensor4D, wx: tf.Tensor3D, wh: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor4D {
-  const [r, n, steps, inSize] = x.shape;
-  const units = wh.shape[1];
-  const projected = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [r, n * steps, inSize]), wx), b), [r, n, steps, 4 * units]);
-  const byStep = tf.unstack(projected, 2) as tf.Tensor3D[];
-  let h: tf.Tensor3D = tf.zeros([r, n, units]);
-  let c: tf.Tensor3D = tf.zeros([r, n, units]);
-  const outs: tf.Tensor3D[] = [];
-  for (let t = 0; t < steps; t++) {
-    const gates = t === 0 ? byStep[t] : tf.add(byStep[t], tf.matMul(h, wh));
-    const [i, f, g, o] = tf.split(gates, 4, 2) as tf.Tensor3D[];
-    c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
-    h = tf.mul(tf.sigmoid(o), tf.tanh(c));
-    outs.push(h);
-  }
-  return tf.stack(outs, 2) as tf.Tensor4D;
 }
 
 export class PackedNet {
@@ -88,8 +70,9 @@ export class PackedNet {
     const seq = tf.reshape(glanceSequence(tf.reshape(x, [r * n, PIXELS]) as tf.Tensor2D, draw!, this.spec.resampling ?? 'bilinear'), [r, n * GLANCE_STEPS, PIXELS]);
     const h1 = tf.relu(tf.add(tf.matMul(seq as tf.Tensor3D, p['base.kernel']), p['base.bias'])) as tf.Tensor3D;
     const h2 = tf.relu(tf.add(tf.matMul(h1, p['decode.kernel']), p['decode.bias']));
-    const l1 = packedLstm(tf.reshape(h2, [r, n, GLANCE_STEPS, PIXELS]), p['lstm1.input'], p['lstm1.recurrent'], p['lstm1.bias']);
-    const l2 = packedLstm(l1, p['lstm2.input'], p['lstm2.recurrent'], p['lstm2.bias']);
+    const layer = (name: string) => ({ inputKernel: p[`${name}.input`], recurrentKernel: p[`${name}.recurrent`], bias: p[`${name}.bias`] });
+    const l1 = lstmLayer(tf.reshape(h2, [r, n, GLANCE_STEPS, PIXELS]) as tf.Tensor4D, layer('lstm1'));
+    const l2 = lstmLayer(l1, layer('lstm2'));
     const last = tf.reshape(tf.slice(l2, [0, 0, GLANCE_STEPS - 1, 0], [r, n, 1, LSTM_UNITS]), [r, n, LSTM_UNITS]) as tf.Tensor3D;
     return out(last);
   }
