@@ -15,7 +15,7 @@ import { CLASSES, LSTM_UNITS, PIXELS, isRandomized, trainableNames, type NetSpec
 import { lstmLayer } from './lstm.js';
 import { Rng, Stream } from './rng.js';
 import { GLANCE_STEPS, glanceSequence, drawGlance, type GlanceDraw } from './transforms.js';
-import type { EpochReport, TrainConfig, TrainResult } from './train.js';
+import type { EpochReport, TrainConfig, TrainProgress, TrainResult } from './train.js';
 import type { WeightSet } from './weights.js';
 
 /** Weights stacked on a leading replicate axis; biases get [R, 1, units] so they broadcast over the batch. */
@@ -100,8 +100,23 @@ function nllSums(logp: tf.Tensor3D, y: tf.Tensor2D): tf.Tensor1D {
   return tf.neg(tf.sum(tf.mul(logp, tf.oneHot(y, CLASSES)), [1, 2])) as tf.Tensor1D;
 }
 
+export interface PackHooks {
+  /** Each replicate's report of the epoch, in the order of `seeds`. */
+  onEpoch?: (reports: EpochReport[]) => void;
+  /** Called every `progressEvery` batches (default 50); samplesPerSec counts replicate-samples. */
+  onProgress?: (p: TrainProgress) => void;
+  progressEvery?: number;
+}
+
 /** Trains R replicates of one model together; replicate i is the model trainNet(spec, initials[i], ..., seeds[i]) trains. */
-export function trainPacked(spec: NetSpec, initials: WeightSet[], data: SplitView, cfg: TrainConfig, seeds: number[]): TrainResult[] {
+export function trainPacked(
+  spec: NetSpec,
+  initials: WeightSet[],
+  data: SplitView,
+  cfg: TrainConfig,
+  seeds: number[],
+  hooks: PackHooks = {},
+): TrainResult[] {
   const r = seeds.length;
   const net = new PackedNet(spec, initials);
   const optimizer = tf.train.adam(cfg.lr);
@@ -115,7 +130,7 @@ export function trainPacked(spec: NetSpec, initials: WeightSet[], data: SplitVie
       const t0 = performance.now();
       const lossSum = new Float64Array(r);
       const correct = new Float64Array(r);
-      for (let b = 0; b < count; b += cfg.batchSize) {
+      for (let b = 0, batch = 0; b < count; b += cfg.batchSize, batch++) {
         const n = Math.min(cfg.batchSize, count - b);
         const idx = orders.map((o) => o.subarray(b, b + n));
         const xs = concatData(idx.map((i) => data.images(i)));
@@ -157,11 +172,15 @@ export function trainPacked(spec: NetSpec, initials: WeightSet[], data: SplitVie
         }
         loss.dispose();
         hits.dispose();
+        if (hooks.onProgress && (batch + 1) % (hooks.progressEvery ?? 50) === 0) {
+          const done = b + n;
+          hooks.onProgress({ epoch, epochs: cfg.epochs, done, total: count, samplesPerSec: (r * done) / ((performance.now() - t0) / 1000) });
+        }
       }
       const seconds = (performance.now() - t0) / 1000;
-      seeds.forEach((_, k) =>
-        histories[k].push({ epoch, epochs: cfg.epochs, loss: lossSum[k] / count, accuracy: (100 * correct[k]) / count, samplesPerSec: (r * count) / seconds, seconds }),
-      );
+      const reports = seeds.map((_, k) => ({ epoch, epochs: cfg.epochs, loss: lossSum[k] / count, accuracy: (100 * correct[k]) / count, samplesPerSec: (r * count) / seconds, seconds }));
+      reports.forEach((rep, k) => histories[k].push(rep));
+      hooks.onEpoch?.(reports);
     }
     const weights = net.getWeights();
     return seeds.map((_, k) => ({ weights: weights[k], history: histories[k] }));
