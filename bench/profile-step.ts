@@ -32,5 +32,6 @@ for (const k of info.kernels) {
   byName.set(k.name, e);
 }
 const rows = [...byName.entries()].sort((a, b) => b[1].count - a[1].count);
-console.log(`${backend} ${model}: ${info.kernels.length} kernels in one step of ${cfg.batchSize} (incl. building the model)`);
+const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
+console.log(`${backend} ${model}: ${info.kernels.length} kernels, ${total.toFixed(1)} ms of kernel time in one step of ${cfg.batchSize} (incl. building the model)`);
 for (const [name, e] of rows) console.log(`${name.padEnd(24)} ${String(e.count).padStart(5)} ${e.ms.toFixed(2).padStart(8)} ms`);

@@ -13,6 +13,7 @@ import { clipsToPixels, pixelEps } from '../attacks/eps.js';
 import { exactSign } from '../attacks/fgsm.js';
 import { CLASSES, LSTM_UNITS, PIXELS, isRandomized, trainableNames, type NetSpec } from './net.js';
 import { lstmLayer } from './lstm.js';
+import { Adam } from './adam.js';
 import { Rng, Stream } from './rng.js';
 import { GLANCE_STEPS, glanceSequence, drawGlance, type GlanceDraw } from './transforms.js';
 import type { EpochReport, TrainConfig, TrainProgress, TrainResult } from './train.js';
@@ -119,7 +120,7 @@ export function trainPacked(
 ): TrainResult[] {
   const r = seeds.length;
   const net = new PackedNet(spec, initials);
-  const optimizer = tf.train.adam(cfg.lr);
+  const optimizer = new Adam(net.trainable, cfg.lr);
   const shuffles = seeds.map((s) => new Rng(s, Stream.shuffle));
   const transforms = seeds.map((s) => new Rng(s, Stream.transforms));
   const count = Math.min(cfg.limit ?? data.count, data.count);
@@ -150,18 +151,14 @@ export function trainPacked(
           }
           let perReplicate: tf.Tensor1D | undefined;
           let hitCount: tf.Tensor1D | undefined;
-          optimizer.minimize(
-            () => {
-              const logp = net.forward(x, draw);
-              hitCount = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logp, 2), y), 'int32'), 1)) as tf.Tensor1D;
-              let l = tf.div(nllSums(logp, y), n) as tf.Tensor1D;
-              if (xAdv) l = tf.add(tf.mul(l, cfg.advMix), tf.mul(tf.div(nllSums(net.forward(xAdv), y), n), 1 - cfg.advMix)) as tf.Tensor1D;
-              perReplicate = tf.keep(l);
-              return tf.sum(l) as tf.Scalar;
-            },
-            false,
-            net.trainable,
-          );
+          optimizer.minimize(() => {
+            const logp = net.forward(x, draw);
+            hitCount = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logp, 2), y), 'int32'), 1)) as tf.Tensor1D;
+            let l = tf.div(nllSums(logp, y), n) as tf.Tensor1D;
+            if (xAdv) l = tf.add(tf.mul(l, cfg.advMix), tf.mul(tf.div(nllSums(net.forward(xAdv), y), n), 1 - cfg.advMix)) as tf.Tensor1D;
+            perReplicate = tf.keep(l);
+            return tf.sum(l) as tf.Scalar;
+          });
           return [perReplicate!, hitCount!];
         });
         const l = loss.dataSync();

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { EpsUnits } from '../experiments/types.js';
 import type { SplitView } from '../data/shared.js';
 import { fgsm } from '../attacks/fgsm.js';
+import { Adam } from './adam.js';
 import { Net, nllLoss, type NetSpec } from './net.js';
 import { Rng, Stream } from './rng.js';
 import type { WeightSet } from './weights.js';
@@ -66,7 +67,7 @@ export function trainNet(
   hooks: TrainHooks = {},
 ): TrainResult {
   const net = new Net(spec, initial);
-  const optimizer = tf.train.adam(cfg.lr);
+  const optimizer = new Adam(net.trainable, cfg.lr);
   const shuffleRng = new Rng(seed, Stream.shuffle);
   const transformRng = new Rng(seed, Stream.transforms);
   const count = Math.min(cfg.limit ?? data.count, data.count);
@@ -88,17 +89,13 @@ export function trainNet(
           const y = tf.tensor1d(data.labelsAt(idx), 'int32');
           const xAdv = adversarial ? fgsm(net, x, y, cfg.advEps, cfg.advUnits) : undefined;
           let hitCount: tf.Scalar | undefined;
-          const loss = optimizer.minimize(
-            () => {
-              const logp = net.forward(x, draw);
-              hitCount = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logp, 1), y), 'int32'))) as tf.Scalar;
-              const clean = nllLoss(logp, y);
-              if (!xAdv) return clean;
-              return tf.add(tf.mul(clean, cfg.advMix), tf.mul(nllLoss(net.forward(xAdv), y), 1 - cfg.advMix)) as tf.Scalar;
-            },
-            true,
-            net.trainable,
-          )!;
+          const loss = optimizer.minimize(() => {
+            const logp = net.forward(x, draw);
+            hitCount = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logp, 1), y), 'int32'))) as tf.Scalar;
+            const clean = nllLoss(logp, y);
+            if (!xAdv) return clean;
+            return tf.add(tf.mul(clean, cfg.advMix), tf.mul(nllLoss(net.forward(xAdv), y), 1 - cfg.advMix)) as tf.Scalar;
+          });
           return [loss, hitCount!];
         });
         lossSum += cost.dataSync()[0] * n;
