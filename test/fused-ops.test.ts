@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adam } from '../src/models/adam.js';
 import { lstmLayer, type LstmParams } from '../src/models/lstm.js';
+import { relu } from '../src/models/relu.js';
 import { Rng } from '../src/models/rng.js';
 
 beforeAll(async () => {
@@ -118,5 +119,18 @@ describe('flat Adam', () => {
     adam.dispose();
     reference.dispose();
     tf.dispose([...init, ...targets, ...ours, ...theirs]);
+  });
+});
+
+describe('relu', () => {
+  it('value and gradient equal tf.relu, at 0 and on both sides', () => {
+    const x = tf.tensor1d([-2, -1e-30, 0, 1e-30, 0.5, 3]);
+    const dy = tf.tensor1d([1, 2, 3, 4, 5, 6]);
+    const ours = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(relu(t), dy)))(x);
+    const theirs = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), dy)))(x);
+    expect(Array.from(ours.dataSync())).toEqual([0, 0, 0, 4, 5, 6]);
+    expect(Array.from(ours.dataSync())).toEqual(Array.from(theirs.dataSync()));
+    expect(Array.from(relu(x).dataSync())).toEqual(Array.from(tf.relu(x).dataSync()));
+    tf.dispose([x, dy, ours, theirs]);
   });
 });

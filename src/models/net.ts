@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BaseLayer, ModelName, Resampling } from '../experiments/types.js';
 import { lstmLayer } from './lstm.js';
+import { relu } from './relu.js';
 import { Rng, Stream } from './rng.js';
 import { glanceSequence, type GlanceDraw, drawGlance, GLANCE_STEPS } from './transforms.js';
 import { denseInit, uniform, cloneWeights, type WeightSet } from './weights.js';
@@ -104,14 +105,14 @@ export class Net {
   forward(x: tf.Tensor2D, draw?: GlanceDraw): tf.Tensor2D {
     const p = this.params as Record<string, tf.Tensor2D>;
     if (!this.randomized) {
-      const h = tf.relu(tf.add(tf.matMul(x, p['base.kernel']), p['base.bias']));
+      const h = relu(tf.add(tf.matMul(x, p['base.kernel']), p['base.bias']));
       return tf.logSoftmax(tf.add(tf.matMul(h, p['out.kernel']), p['out.bias'])) as tf.Tensor2D;
     }
     if (!draw) throw new Error('GlanceAgain.forward needs a transform draw');
     const n = x.shape[0];
     const seq = tf.reshape(glanceSequence(x, draw, this.spec.resampling ?? 'bilinear'), [n * GLANCE_STEPS, PIXELS]);
-    const h1 = tf.relu(tf.add(tf.matMul(seq, p['base.kernel']), p['base.bias']));
-    const h2 = tf.relu(tf.add(tf.matMul(h1, p['decode.kernel']), p['decode.bias']));
+    const h1 = relu(tf.add(tf.matMul(seq, p['base.kernel']), p['base.bias']));
+    const h2 = relu(tf.add(tf.matMul(h1, p['decode.kernel']), p['decode.bias']));
     const l1 = lstmLayer(tf.reshape(h2, [n, GLANCE_STEPS, PIXELS]) as tf.Tensor3D, {
       inputKernel: p['lstm1.input'],
       recurrentKernel: p['lstm1.recurrent'],
