@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { PRESETS } from '../src/experiments/presets.js';
-import { buildJobs, shardJobs, trainId } from '../src/experiments/grid.js';
+import { buildJobs, jobSeeds, shardJobs, trainId, type Job, type TrainJob } from '../src/experiments/grid.js';
+import { resolvePack } from '../src/experiments/pack.js';
 import { mergeConfig, parseShard, validateConfig } from '../src/experiments/validate.js';
 import { buildConfig } from '../src/cli/experiment-options.js';
 import { GlanceError } from '../src/errors.js';
@@ -110,5 +111,81 @@ describe('job grid', () => {
       for (const j of shard) for (const d of j.deps) expect(have.has(d)).toBe(true);
     }
     expect(shardJobs(jobs, { index: 1, count: 2 })).toEqual(a);
+  });
+});
+
+describe('--pack: seeds of one model trained together', () => {
+  const smoke = PRESETS.smoke;
+  const three = { ...smoke, seeds: [1, 2, 3] };
+  const train = (js: Job[]) => js.filter((j): j is TrainJob => j.kind === 'train');
+
+  it('with pack 1 (and an unresolved auto) the jobs are exactly the unpacked grid', () => {
+    const one = buildJobs({ ...three, pack: 1 }, 10000);
+    expect(train(one).map((j) => j.id)).toEqual(three.seeds.flatMap((s) => three.models.map((m) => trainId(m, s))));
+    expect(train(one).every((j) => j.seeds === undefined)).toBe(true);
+    expect(buildJobs({ ...three, pack: 'auto' }, 10000)).toEqual(one);
+    expect(JSON.stringify(buildJobs({ ...smoke, pack: 1 }, 10000))).toBe(JSON.stringify(buildJobs(smoke, 10000)));
+  });
+
+  it('with pack 2 each model trains chunks of consecutive seeds; evaluations depend on the pack of their seed', () => {
+    const jobs = buildJobs({ ...three, pack: 2 }, 10000);
+    expect(train(jobs).map((j) => [j.id, jobSeeds(j), j.deps])).toEqual([
+      ['train/NormalNet/seeds1+2', [1, 2], []],
+      ['train/AdvNet/seeds1+2', [1, 2], []],
+      ['train/GlanceAgain/seeds1+2', [1, 2], ['train/NormalNet/seeds1+2']],
+      ['train/NormalNet/seed3', [3], []],
+      ['train/AdvNet/seed3', [3], []],
+      ['train/GlanceAgain/seed3', [3], ['train/NormalNet/seed3']],
+    ]);
+    const ids = new Set(jobs.map((j) => j.id));
+    for (const j of jobs) for (const d of j.deps) expect(ids.has(d)).toBe(true);
+    const transfer = jobs.find((j) => j.kind === 'eval' && j.threat === 'transfer' && j.model === 'GlanceAgain' && j.seed === 2)!;
+    expect(transfer.deps).toEqual(['train/GlanceAgain/seeds1+2', 'train/NormalNet/seeds1+2']);
+    // The evaluations are the unpacked run's, only their training dependencies differ.
+    const evals = (js: Job[]) => js.filter((j) => j.kind === 'eval').map((j) => j.id);
+    expect(evals(jobs)).toEqual(evals(buildJobs({ ...three, pack: 1 }, 10000)));
+  });
+
+  it('follows config.seeds order and any models order; no base layer from NormalNet, no dependency', () => {
+    const jobs = buildJobs({ ...three, seeds: [7, 3, 5], models: ['GlanceAgain', 'NormalNet'], pack: 3 }, 10000);
+    expect(train(jobs).map((j) => [j.id, j.deps])).toEqual([
+      ['train/GlanceAgain/seeds7+3+5', ['train/NormalNet/seeds7+3+5']],
+      ['train/NormalNet/seeds7+3+5', []],
+    ]);
+    const scratch = buildJobs({ ...three, glance: { ...three.glance, baseLayer: 'scratch' }, pack: 3 }, 10000);
+    expect(train(scratch).find((j) => j.model === 'GlanceAgain')!.deps).toEqual([]);
+  });
+
+  it('--shard i/n still gives each shard the packs it needs, and the shards cover the grid', () => {
+    for (const pack of [2, 3]) {
+      const jobs = buildJobs({ ...smoke, seeds: [1, 2, 3, 4, 5], pack }, 10000);
+      const shards = [1, 2, 3].map((index) => shardJobs(jobs, { index, count: 3 }));
+      const evalIds = (js: Job[]) => js.filter((j) => j.kind === 'eval').map((j) => j.id);
+      expect(shards.flatMap(evalIds).sort()).toEqual(evalIds(jobs).sort());
+      for (const shard of shards) {
+        const have = new Set(shard.map((j) => j.id));
+        for (const j of shard) for (const d of j.deps) expect(have.has(d)).toBe(true);
+      }
+      expect(new Set(shards.flatMap((s) => s.map((j) => j.id)))).toEqual(new Set(jobs.map((j) => j.id)));
+    }
+  });
+
+  it('auto is seeds/workers on node and 1 on wasm or cpu; explicit numbers are kept, capped at the seeds', () => {
+    expect(resolvePack('auto', 5, 2, 'node')).toBe(3);
+    expect(resolvePack('auto', 5, 8, 'node')).toBe(1);
+    expect(resolvePack('auto', 5, 2, 'wasm')).toBe(1);
+    expect(resolvePack('auto', 5, 2, 'cpu')).toBe(1);
+    expect(resolvePack(3, 5, 2, 'wasm')).toBe(3);
+    expect(resolvePack(9, 5, 2, 'node')).toBe(5);
+  });
+
+  it('--pack takes a positive integer or auto; a config without pack (an older run) means 1', () => {
+    expect(buildConfig({ preset: 'smoke' }).pack).toBe('auto');
+    expect(buildConfig({ preset: 'smoke', pack: '3' }).pack).toBe(3);
+    expect(buildConfig({ preset: 'smoke', pack: 'auto' }).pack).toBe('auto');
+    badOption(() => buildConfig({ preset: 'smoke', pack: '0' }), /pack.*positive integer or auto/);
+    badOption(() => buildConfig({ preset: 'smoke', pack: '1.5' }), /pack/);
+    const { pack: _, ...old } = smoke;
+    expect(validateConfig(old).pack).toBe(1);
   });
 });

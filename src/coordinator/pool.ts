@@ -11,9 +11,9 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { SharedDataset } from '../data/shared.js';
 import type { ExperimentConfig } from '../experiments/config.js';
 import type { Job } from '../experiments/grid.js';
-import type { BackendChoice } from '../experiments/types.js';
+import type { BackendChoice, BackendInfo } from '../experiments/types.js';
 import { workerScript } from '../workers/spawn.js';
-import type { JobOutcome, JobProgress, WorkerInit, WorkerTask } from '../workers/protocol.js';
+import type { BackendQuery, JobOutcome, JobProgress, WorkerInit, WorkerTask } from '../workers/protocol.js';
 import type { Executor } from './scheduler.js';
 
 export interface PoolOptions {
@@ -27,8 +27,10 @@ export interface PoolOptions {
 
 export class WorkerPool implements Executor {
   private readonly piscina: Piscina;
+  private config: ExperimentConfig;
 
   constructor(private readonly opts: PoolOptions) {
+    this.config = opts.config;
     // One TensorFlow thread per worker, so N workers use N cores. TensorFlow reads
     // these from the process environment, which only the main thread can set.
     process.env.TF_NUM_INTRAOP_THREADS ??= '1';
@@ -46,12 +48,17 @@ export class WorkerPool implements Executor {
     });
   }
 
+  /** The config the tasks carry (a run's, once --pack auto is resolved). */
+  setConfig(config: ExperimentConfig): void {
+    this.config = config;
+  }
+
   async run(job: Job, onProgress: (p: JobProgress) => void): Promise<JobOutcome> {
     const { port1, port2 } = new MessageChannel();
     Comlink.expose({ progress: (p: JobProgress) => onProgress(p) }, nodeEndpoint(port1));
     const task: WorkerTask = {
       job,
-      config: this.opts.config,
+      config: this.config,
       checkpointDir: this.opts.checkpointDir,
       versions: this.opts.versions,
       progress: port2,
@@ -61,6 +68,12 @@ export class WorkerPool implements Executor {
     } finally {
       port1.close();
     }
+  }
+
+  /** The backend the workers use (a worker selects it, as for a job). */
+  async backend(): Promise<BackendInfo> {
+    const query: BackendQuery = { query: 'backend' };
+    return (await this.piscina.run(query)) as BackendInfo;
   }
 
   async close(): Promise<void> {

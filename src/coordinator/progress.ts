@@ -7,6 +7,7 @@
  */
 import type { RunEvent, RunSummary } from './scheduler.js';
 import type { JobProgress } from '../workers/protocol.js';
+import { trainRecords } from './store.js';
 
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -116,10 +117,12 @@ export class ProgressView {
 }
 
 function doneDetail(e: Extract<RunEvent, { type: 'job-done' }>): string {
-  const t = e.outcome.train;
-  if (t?.history.length) {
-    const last = t.history[t.history.length - 1];
-    return ` train acc ${last.accuracy.toFixed(1)}%, ${Math.round(last.samplesPerSec)} samples/s`;
+  const trained = trainRecords(e.outcome).filter((t) => t.history.length);
+  if (trained.length) {
+    const last = trained.map((t) => t.history[t.history.length - 1]);
+    // A pack: each seed's accuracy; samples/s counts every seed's samples.
+    const packed = trained.length > 1 ? ` (${trained.length} seeds packed)` : '';
+    return ` train acc ${last.map((l) => l.accuracy.toFixed(1)).join('/')}%, ${Math.round(last[0].samplesPerSec)} samples/s${packed}`;
   }
   const r = e.outcome.results;
   if (r?.length) return ' ' + r.map((x) => `eps ${x.eps}: ${((100 * x.correct) / x.total).toFixed(1)}%`).join(', ');

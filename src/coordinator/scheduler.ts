@@ -91,7 +91,7 @@ export async function runJobs(jobs: Job[], store: RunStore, state: StoreState, e
         .run(job, (progress) => emit({ type: 'job-progress', job, progress }))
         .then(
           (outcome) => {
-            store.append({ jobId: job.id, status: 'done', seconds: outcome.seconds, attempt, train: outcome.train, results: outcome.results, at: new Date().toISOString() });
+            store.append({ jobId: job.id, status: 'done', seconds: outcome.seconds, attempt, train: outcome.train, trains: outcome.trains, results: outcome.results, at: new Date().toISOString() });
             done.add(job.id);
             ranNow++;
             emit({ type: 'job-done', job, seconds: outcome.seconds, outcome });

@@ -21,11 +21,16 @@ export interface TrainRecord {
   backend: BackendInfo;
   /** Set when the model was not trained in this run but copied (--reuse-checkpoints). */
   reusedFrom?: string;
+  /** The seeds this model was trained together with as one packed computation (--pack), itself included. */
+  packedWith?: number[];
 }
 
 export type JobLine =
-  | { jobId: string; status: 'done'; seconds: number; attempt: number; train?: TrainRecord; results?: EvalResult[]; at: string }
+  | { jobId: string; status: 'done'; seconds: number; attempt: number; train?: TrainRecord; trains?: TrainRecord[]; results?: EvalResult[]; at: string }
   | { jobId: string; status: 'errored'; error: string; attempt: number; at: string };
+
+/** The models a job (line or outcome) trained: one, or each seed of a pack (`trains`). */
+export const trainRecords = (x: { train?: TrainRecord; trains?: TrainRecord[] }): TrainRecord[] => x.trains ?? (x.train ? [x.train] : []);
 
 export interface StoreState {
   /** Last line per job id. */
@@ -60,7 +65,10 @@ export class RunStore {
 
   readConfig(): ExperimentConfig {
     try {
-      return JSON.parse(readFileSync(this.configFile, 'utf8')) as ExperimentConfig;
+      const config = JSON.parse(readFileSync(this.configFile, 'utf8')) as ExperimentConfig;
+      // A run stored before --pack existed trained one seed per job.
+      config.pack ??= 1;
+      return config;
     } catch (e) {
       throw new GlanceError('STORE_INVALID', `${this.configFile}: cannot read the run's config (${(e as Error).message})`, 'use another --out, or --force-new to start this run afresh');
     }

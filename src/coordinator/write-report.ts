@@ -9,6 +9,7 @@ import { cpus, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { buildJobs, shardJobs, type Job } from '../experiments/grid.js';
 import type { ExperimentConfig } from '../experiments/config.js';
+import { packSize, seedChunks } from '../experiments/pack.js';
 import type { EvalResult } from '../experiments/types.js';
 import { aggregate, renderReport, renderResultsCsv, renderSweepSvg, sweepGroups } from '../report/index.js';
 import { RunStore, type JobLine } from './store.js';
@@ -79,7 +80,11 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
       ].join('; ')})`,
     ],
     ['seeds', config.seeds.join(', ')],
-    ['training', `${t.epochs} epochs, batch ${t.batchSize}, Adam lr ${t.lr}${t.limit ? `, first ${t.limit} training images` : ''}; AdvNet FGSM eps ${t.advEps} (${t.advUnits}), mix ${t.advMix}`],
+    [
+      'training',
+      `${t.epochs} epochs, batch ${t.batchSize}, Adam lr ${t.lr}${t.limit ? `, first ${t.limit} training images` : ''}; AdvNet FGSM eps ${t.advEps} (${t.advUnits}), mix ${t.advMix}` +
+        (packSize(config) > 1 ? `; seeds trained in packs of ${packSize(config)} (one batched computation per model and pack: ${seedChunks(config).map((c) => c.join('+')).join(', ')})` : ''),
+    ],
     ['GlanceAgain', `base layer ${config.glance.baseLayer}, ${config.glance.resampling} resampling`],
     ['backend', backends.join('; ') || '—'],
     ['library versions', meta ? Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ') : '—'],

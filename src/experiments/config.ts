@@ -36,7 +36,15 @@ export interface ExperimentConfig {
   eotSamples: number;
   pgd: { steps: number; randomStart: boolean };
   backend: BackendChoice;
+  /**
+   * How many seeds of one model one training job trains together, as one batched
+   * computation (models/packed.ts): 1 trains each seed alone. 'auto' is resolved
+   * when a run is created (resolvePack) and the number is what config.json stores.
+   */
+  pack: PackChoice;
 }
+
+export type PackChoice = number | 'auto';
 
 /** Options of a run that do not change its results (so a resume may change them). */
 export interface RunOptions {

@@ -4,16 +4,22 @@
  * on the models they attack and classify. Each evaluation job covers every eps of
  * one (model, seed, threat, attack, units, slice), so a sweep shares its work.
  * Ids are stable strings of the grid coordinates: the same config always gives
- * the same jobs, which is what resume and --shard rely on.
+ * the same jobs, which is what resume and --shard rely on. With --pack n > 1 a
+ * training job trains n consecutive seeds of one model together (pack.ts); its id
+ * lists them, `train/<model>/seeds1+2+3`, and a pack of one seed is a plain job.
  */
 import type { ExperimentConfig } from './config.js';
-import type { AttackName, EpsUnits, ModelName, ThreatModel } from './types.js';
+import { seedChunks } from './pack.js';
+import { MODELS, type AttackName, type EpsUnits, type ModelName, type ThreatModel } from './types.js';
 
 export interface TrainJob {
   kind: 'train';
   id: string;
   model: ModelName;
+  /** The seed; for a pack, its first seed. */
   seed: number;
+  /** A pack's seeds (two or more), trained together; absent for a job of one seed. */
+  seeds?: number[];
   deps: string[];
 }
 
@@ -37,16 +43,28 @@ export type Job = TrainJob | EvalJob;
 
 export const trainId = (model: ModelName, seed: number) => `train/${model}/seed${seed}`;
 
+/** The id of the training job of `seeds` (a pack, or one seed: then trainId). */
+export const packId = (model: ModelName, seeds: number[]) => (seeds.length === 1 ? trainId(model, seeds[0]) : `train/${model}/seeds${seeds.join('+')}`);
+
+/** The seeds a training job trains. */
+export const jobSeeds = (job: TrainJob): number[] => job.seeds ?? [job.seed];
+
 /** Attacks that only make sense against a randomised model (averaging over its transform draws). */
 const EOT: AttackName[] = ['eot-fgsm', 'eot-pgd'];
 
 /** The size of the evaluation split in images, before any limit. */
 export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
   const jobs: Job[] = [];
-  for (const seed of config.seeds) {
+  // The training job that covers (model, seed): with pack 1 it is trainId(model, seed).
+  const chunks = seedChunks(config);
+  const trainedBy = new Map(chunks.flatMap((seeds) => MODELS.flatMap((m) => seeds.map((s) => [`${m}/${s}`, packId(m, seeds)] as const))));
+  const trainOf = (model: ModelName, seed: number) => trainedBy.get(`${model}/${seed}`)!;
+  for (const seeds of chunks) {
     for (const model of config.models) {
       const needsNormal = model === 'GlanceAgain' && config.glance.baseLayer !== 'scratch';
-      jobs.push({ kind: 'train', id: trainId(model, seed), model, seed, deps: needsNormal ? [trainId('NormalNet', seed)] : [] });
+      const id = packId(model, seeds);
+      const deps = needsNormal ? [...new Set(seeds.map((s) => trainOf('NormalNet', s)))] : [];
+      jobs.push({ kind: 'train', id, model, seed: seeds[0], ...(seeds.length > 1 ? { seeds } : {}), deps });
     }
   }
   const count = Math.min(config.eval.limit ?? splitSize, splitSize);
@@ -69,7 +87,7 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
       }
       for (const c of cells) {
         for (const [start, end] of slices) {
-          const deps = [...new Set([trainId(model, seed), trainId(c.source, seed)])];
+          const deps = [...new Set([trainOf(model, seed), trainOf(c.source, seed)])];
           jobs.push({
             kind: 'eval',
             id: `eval/${model}/seed${seed}/${c.threat}/${c.attack}/${c.source}/${c.units}/${config.eval.split}${start}-${end}`,
@@ -94,7 +112,8 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
 /**
  * The deterministic slice of the grid for --shard i/n: every n-th (model, seed)
  * group, with the training jobs it needs (a dependency from another shard's group
- * is retrained here, so array jobs never wait on each other).
+ * is retrained here, so array jobs never wait on each other; a pack whose seeds
+ * fall in several shards is trained in each of them).
  */
 export function shardJobs(jobs: Job[], shard: { index: number; count: number }): Job[] {
   const groups = [...new Set(jobs.map((j) => `${j.model}/${j.seed}`))];

@@ -83,6 +83,8 @@ export function validateConfig(raw: unknown): ExperimentConfig {
     eotSamples: positiveInt('eot-samples', c.eotSamples),
     pgd: { steps: positiveInt('pgd-steps', pgd.steps), randomStart: pgd.randomStart !== false },
     backend: oneOf('backend', c.backend, BACKENDS),
+    // Absent (a config.json from before --pack existed) means one seed per job, as then.
+    pack: c.pack === undefined ? 1 : c.pack === 'auto' ? 'auto' : num('pack', c.pack, (n) => Number.isInteger(n) && n > 0, 'a positive integer or auto'),
   };
   if (typeof c.dataDir === 'string' && c.dataDir) config.dataDir = c.dataDir;
   if (config.train.limit === undefined) delete config.train.limit;

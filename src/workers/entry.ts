@@ -8,7 +8,7 @@ import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { selectBackend } from '../backend/select.js';
 import type { BackendInfo } from '../experiments/types.js';
-import type { JobOutcome, ProgressSink, WorkerInit, WorkerTask } from './protocol.js';
+import type { BackendQuery, JobOutcome, ProgressSink, WorkerInit, WorkerTask } from './protocol.js';
 import { runTrainJob } from './train-job.js';
 import { runEvalJob } from './eval-job.js';
 import { testFault } from './faults.js';
@@ -32,19 +32,21 @@ async function selectOnce(): Promise<BackendInfo> {
   }
 }
 
-export default async function run(task: WorkerTask): Promise<JobOutcome> {
+export default async function run(task: WorkerTask | BackendQuery): Promise<JobOutcome | BackendInfo> {
   backend ??= selectOnce();
   const info = await backend;
+  if ('query' in task) return info;
   const remote = task.progress ? Comlink.wrap<ProgressSink>(nodeEndpoint(task.progress)) : undefined;
   // Progress is fire-and-forget: a job never waits on the coordinator.
   const report: ProgressSink = { progress: (p) => void remote?.progress(p).catch(() => {}) };
   try {
     testFault(task.job.id);
     const t0 = performance.now();
-    const outcome =
-      task.job.kind === 'train'
-        ? { train: runTrainJob(task.job, task, init.dataset, info, report) }
-        : { results: runEvalJob(task.job, task, init.dataset, info, report) };
+    let outcome: Omit<JobOutcome, 'seconds'>;
+    if (task.job.kind === 'train') {
+      const records = runTrainJob(task.job, task, init.dataset, info, report);
+      outcome = task.job.seeds ? { trains: records } : { train: records[0] };
+    } else outcome = { results: runEvalJob(task.job, task, init.dataset, info, report) };
     return { ...outcome, seconds: (performance.now() - t0) / 1000 };
   } finally {
     remote?.[Comlink.releaseProxy]();

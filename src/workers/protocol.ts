@@ -26,8 +26,15 @@ export interface WorkerTask {
   progress?: MessagePort;
 }
 
+/** Asks a worker which backend it selected (loading it if it had not yet): no job runs. */
+export interface BackendQuery {
+  query: 'backend';
+}
+
 export interface JobOutcome {
   train?: TrainRecord;
+  /** A pack's models, one per seed in the job's order. */
+  trains?: TrainRecord[];
   results?: EvalResult[];
   seconds: number;
 }
