@@ -19,6 +19,8 @@ import type { ModelName } from '../src/experiments/types.js';
 import { fgsm, inputGradient } from '../src/attacks/fgsm.js';
 import { initWeights, Net, nllLoss, type NetSpec } from '../src/models/net.js';
 import { fixedDraw } from '../src/models/transforms.js';
+import { lstmLayer, lstmLayerOps } from '../src/models/lstm.js';
+import { Rng } from '../src/models/rng.js';
 import { nativeStatus } from './fixtures/native-status.js';
 
 const native = nativeStatus();
@@ -107,6 +109,34 @@ describe('backend parity: wasm and node against cpu', () => {
     });
     it.skipIf(!native.built)(`${label}: node agrees with cpu`, async () => {
       expectParity(await runOn('cpu', spec), await runOn('tensorflow', spec));
+    });
+  }
+});
+
+describe('node: the fused TensorFlow LSTM kernels (BlockLSTMV2 and its gradient)', () => {
+  for (const steps of [6, 1]) {
+    it.skipIf(!native.built)(`equal the tfjs-op LSTM in value and all four gradients (${steps} step(s))`, async () => {
+      await tf.setBackend('tensorflow');
+      const rng = new Rng(3);
+      const rand = (shape: number[], scale: number) =>
+        tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-scale, scale)), shape);
+      const [n, inSize, units] = [5, 9, 4];
+      const inputs = [rand([n, steps, inSize], 1.5), rand([inSize, 4 * units], 0.8), rand([units, 4 * units], 0.8), rand([4 * units], 0.5)];
+      const weights = rand([n, steps, units], 1);
+      const loss = (impl: typeof lstmLayer) => (x: tf.Tensor, w: tf.Tensor, u: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(impl(x as tf.Tensor3D, { inputKernel: w, recurrentKernel: u, bias: b }), weights));
+      const before = tf.memory().numTensors;
+      const [nativeGrads, opGrads] = [lstmLayer, lstmLayerOps].map((impl) => tf.grads(loss(impl))(inputs));
+      const values = [lstmLayer, lstmLayerOps].map((impl) =>
+        tf.tidy(() => impl(inputs[0] as tf.Tensor3D, { inputKernel: inputs[1], recurrentKernel: inputs[2], bias: inputs[3] }).dataSync().slice() as Float32Array));
+      expect(maxDiff(values[0], values[1])).toBeLessThan(1e-6);
+      nativeGrads.forEach((g, k) => {
+        const ref = opGrads[k].dataSync() as Float32Array;
+        expect(maxDiff(g.dataSync() as Float32Array, ref)).toBeLessThan(1e-5 * (1 + maxAbs(ref)));
+      });
+      tf.dispose([...nativeGrads, ...opGrads]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([...inputs, weights]);
     });
   }
 });

@@ -13,6 +13,7 @@
  * [R, h, 4h] and bias [R, 1, 4h] become batched matmuls.
  */
 import * as tf from '@tensorflow/tfjs';
+import { hasNativeLstm, nativeLstm } from '../backend/native-lstm.js';
 
 export interface LstmParams {
   inputKernel: tf.Tensor; // [in, 4h] or [R, in, 4h]
@@ -98,7 +99,14 @@ const lstmOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   return { value, gradFunc };
 });
 
+/** The tfjs-op implementation on any backend (lstmLayer picks the fused kernels on node); exported for tests and benchmarks. */
+export function lstmLayerOps<X extends tf.Tensor3D | tf.Tensor4D>(x: X, p: LstmParams): X {
+  return lstmOp(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
+}
+
 /** x: [n, T, in] (or [R, n, T, in]) -> all hidden states [n, T, h] (or [R, n, T, h]). Call inside tf.tidy. */
 export function lstmLayer<X extends tf.Tensor3D | tf.Tensor4D>(x: X, p: LstmParams): X {
+  // On native TensorFlow one fused kernel per direction (src/backend/native-lstm.ts); packed replicates have no such kernel.
+  if (x.rank === 3 && hasNativeLstm()) return nativeLstm(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
   return lstmOp(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
 }

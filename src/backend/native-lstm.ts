@@ -1,0 +1,89 @@
+/**
+ * The LSTM layer on the node backend as TensorFlow's own fused kernels:
+ * BlockLSTMV2 runs all time steps of the forward pass in one kernel and
+ * BlockLSTMGradV2 all of backpropagation through time in another. Through tfjs's
+ * op set the same layer is ~90 kernels forward and ~90 backward, each paying
+ * tfjs-node's per-kernel cost (bench/results.md). The V2 kernels use PyTorch's
+ * gate order i, f, g, o, have no forget bias, and do not clip the cell when
+ * cell_clip is 0 (test/backend-parity.test.ts checks them against the
+ * tfjs-op implementation in src/models/lstm.ts).
+ *
+ * tfjs-node runs a kernel it does not wrap through its backend's
+ * executeMultipleOutputs; the sequence length is an int64 scalar, which tfjs
+ * represents with tfjs-node's Int64Scalar.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+
+interface NodeBackend {
+  binding: { TF_ATTR_FLOAT: number; TF_ATTR_BOOL: number };
+  executeMultipleOutputs(name: string, attrs: unknown[], inputs: unknown[], numOutputs: number): tf.Tensor[];
+}
+
+interface NodeHelpers {
+  Int64Scalar: new (value: number) => unknown;
+  createTensorsTypeOpAttr: (name: string, dtype: string) => unknown;
+}
+
+let helpers: NodeHelpers | undefined;
+
+/** tfjs-node's own modules (the ones its backend checks inputs against); loaded on first use. */
+function nodeHelpers(): NodeHelpers {
+  if (!helpers) {
+    const require = createRequire(import.meta.url);
+    const { Int64Scalar } = require('@tensorflow/tfjs-node/dist/int64_tensors.js');
+    const { createTensorsTypeOpAttr } = require('@tensorflow/tfjs-node/dist/nodejs_kernel_backend.js');
+    helpers = { Int64Scalar, createTensorsTypeOpAttr };
+  }
+  return helpers;
+}
+
+/** True when this thread's tfjs runs on native TensorFlow, where the fused kernels exist. */
+export function hasNativeLstm(): boolean {
+  return tf.getBackend() === 'tensorflow';
+}
+
+/** The hidden states [n, T, h] of x [n, T, in]; differentiable in all four inputs. Call inside tf.tidy. */
+export const nativeLstm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, w, u, b] = args as tf.Tensor[];
+  const save = args[4] as tf.GradSaveFunc;
+  const backend = tf.backend() as unknown as NodeBackend;
+  const { Int64Scalar, createTensorsTypeOpAttr } = nodeHelpers();
+  const [n, steps, inSize] = x.shape;
+  const units = u.shape[0];
+  const float = createTensorsTypeOpAttr('T', 'float32');
+  const noPeephole = { name: 'use_peephole', type: backend.binding.TF_ATTR_BOOL, value: false };
+  const timeMajor = tf.transpose(x, [1, 0, 2]);
+  const kernel = tf.concat([w, u], 0); // BlockLSTM multiplies [x_t, h_{t-1}] by one [in + h, 4h] kernel
+  const state = tf.zeros([n, units]);
+  const peephole = tf.zeros([units]); // inputs the kernel requires even when use_peephole is false
+  const common = [timeMajor, state, state, kernel, peephole, peephole, peephole, b];
+  // Outputs, each [T, n, h]: i, cs, f, o, ci (= g), co (= tanh(cs)), h.
+  const outs = backend.executeMultipleOutputs(
+    'BlockLSTMV2',
+    [{ name: 'cell_clip', type: backend.binding.TF_ATTR_FLOAT, value: 0 }, noPeephole, float],
+    [new Int64Scalar(steps), ...common],
+    7,
+  );
+  const value = tf.transpose(outs[6], [1, 0, 2]);
+  save([timeMajor, state, kernel, peephole, b, ...outs]);
+
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    const [sx, sState, sKernel, sPeephole, sBias] = saved;
+    const activations = saved.slice(5);
+    const noCellGrad = tf.zerosLike(activations[1]); // only h is an output of the layer
+    // Outputs: x_grad, cs_prev_grad, h_prev_grad, w_grad, wci_grad, wcf_grad, wco_grad, b_grad.
+    const grads = backend.executeMultipleOutputs(
+      'BlockLSTMGradV2',
+      [noPeephole, float],
+      [
+        new Int64Scalar(steps), sx, sState, sState, sKernel, sPeephole, sPeephole, sPeephole, sBias,
+        ...activations, noCellGrad, tf.transpose(dy, [1, 0, 2]),
+      ],
+      8,
+    );
+    const [dw, du] = tf.split(grads[3], [inSize, units], 0);
+    return [tf.transpose(grads[0], [1, 0, 2]), dw, du, grads[7]];
+  };
+  return { value, gradFunc };
+});
