@@ -9,7 +9,8 @@
  *  - clean: images / clean rate of the model;
  *  - one-step attack crafted on S, classified by T: images x (1/attack rate of S
  *    - 1/clean rate of S + 1/clean rate of T), since the measured attack rate is
- *    "gradient on S, then classify on S".
+ *    "gradient on S, then classify on S"; a job of several eps or units (one-step
+ *    attacks cover both units) computes the gradient once and classifies per pair.
  * AdvNet's evaluation rates are NormalNet's (same architecture).
  * Wall time on W workers: max(total / (W x efficiency), the DAG's critical path).
  */
@@ -66,7 +67,8 @@ export function estimatePreset(rates: EstimateRates, workers: number, efficiency
       return NaN;
     }
     const gradient = 1 / evalRate(job.source, label) - 1 / evalRate(job.source, 'clean');
-    return n * (gradient + job.eps.length / evalRate(job.model, 'clean'));
+    // One gradient per image for every eps and unit of the job; one classification per (eps, unit).
+    return n * (gradient + (job.eps.length * job.epsUnits.length) / evalRate(job.model, 'clean'));
   };
 
   const finish = new Map<string, number>();

@@ -15,14 +15,16 @@ describe('paper preset estimate', () => {
     const e = estimatePreset(rates, 1, 1) as Estimate;
     // 5 seeds x 15 epochs x 60,000 images at each model's rate
     expect(e.trainSeconds).toBeCloseTo(5 * 15 * (1 + 2 + 10), 6);
-    // Per seed and eps unit (2 units), over 10,000 images; gradient = 1/attack - 1/clean of the source:
-    //   NormalNet: transfer FGSM (white-box too, same source) x2 threats: 2 x (1/50k - 1/100k + 1/100k)
-    //   AdvNet (NormalNet's rates): transfer + white-box, the same
-    //   GlanceAgain: transfer from NormalNet (1/50k - 1/100k + 1/10k), white-box FGSM (1/5k),
-    //                white-box EOT (1/1k - 1/10k + 1/10k)
-    const perUnit = 2 * (1 / 50e3) + 2 * (1 / 50e3) + (1 / 50e3 - 1 / 100e3 + 1 / 10e3) + 1 / 5e3 + 1 / 1e3;
-    const clean = 1 / 100e3 + 1 / 100e3 + 1 / 10e3;
-    expect(e.evalSeconds).toBeCloseTo(5 * 10_000 * (2 * perUnit + clean), 6);
+    // Per seed, over 10,000 images. A one-step job covers both eps units: one gradient
+    // (1/attack - 1/clean of the source), then one classification per unit on the target.
+    //   NormalNet, AdvNet (NormalNet's rates): transfer and white-box FGSM, source NormalNet
+    //   GlanceAgain: transfer from NormalNet, white-box FGSM, white-box EOT
+    const gradient = (attack: number, clean: number) => 1 / attack - 1 / clean;
+    const perSeed =
+      2 * 2 * (gradient(50e3, 100e3) + 2 / 100e3) +
+      (gradient(50e3, 100e3) + 2 / 10e3) + (gradient(5e3, 10e3) + 2 / 10e3) + (gradient(1e3, 10e3) + 2 / 10e3) +
+      (1 / 100e3 + 1 / 100e3 + 1 / 10e3);
+    expect(e.evalSeconds).toBeCloseTo(5 * 10_000 * perSeed, 6);
     expect(e.wallSeconds).toBeCloseTo(e.trainSeconds + e.evalSeconds, 6);
   });
 

@@ -96,8 +96,15 @@ describe('job grid', () => {
     expect(clean.map((j) => [j.start, j.end])).toEqual([[0, 500], [500, 1000]]);
     const transfer = evals.find((j) => j.threat === 'transfer' && j.model === 'GlanceAgain')!;
     expect(transfer.deps).toEqual([trainId('GlanceAgain', transfer.seed), trainId('NormalNet', transfer.seed)]);
-    // 2 seeds x 3 models x (clean + 2 units x (transfer + white-box fgsm) [+ 2 EOT for GlanceAgain]) x 2 shards
-    expect(evals.length).toBe(2 * (3 * (1 + 4) + 2) * 2);
+    // 2 seeds x 3 models x (clean + transfer + white-box fgsm [+ EOT for GlanceAgain]) x 2 shards:
+    // one-step attacks cover both eps units in one job (they share the gradient).
+    expect(evals.length).toBe(2 * (3 * (1 + 2) + 1) * 2);
+    expect(transfer.epsUnits).toEqual(['pixel', 'normalized']);
+    expect(transfer.id).toContain('/pixel+normalized/');
+    // An iterative attack gets a job per unit.
+    const pgd = buildJobs({ ...smoke, attacks: ['pgd'] }, 10000).filter((j) => j.kind === 'eval' && j.attack === 'pgd');
+    expect(pgd.map((j) => (j as { epsUnits: string[] }).epsUnits)).toContainEqual(['normalized']);
+    expect(pgd.every((j) => (j as { epsUnits: string[] }).epsUnits.length === 1)).toBe(true);
   });
 
   it('shards the grid deterministically, each shard carrying the training it needs', () => {

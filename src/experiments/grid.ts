@@ -2,7 +2,8 @@
  * The job DAG of an experiment. Training jobs come first (GlanceAgain's frozen or
  * fine-tuned base layer depends on NormalNet of its seed); evaluation jobs depend
  * on the models they attack and classify. Each evaluation job covers every eps of
- * one (model, seed, threat, attack, units, slice), so a sweep shares its work.
+ * one (model, seed, threat, attack, slice) and, for one-step attacks, every eps
+ * unit too (`.../pixel+normalized/...`), so a sweep shares its work.
  * Ids are stable strings of the grid coordinates: the same config always gives
  * the same jobs, which is what resume and --shard rely on. With --pack n > 1 a
  * training job trains n consecutive seeds of one model together (pack.ts); its id
@@ -33,7 +34,8 @@ export interface EvalJob {
   /** The model the attack is crafted on. */
   source: ModelName;
   eps: number[];
-  epsUnits: EpsUnits;
+  /** One-step attacks cover every unit of the run in one job (they share the gradient); others one unit. */
+  epsUnits: EpsUnits[];
   start: number;
   end: number;
   deps: string[];
@@ -51,6 +53,13 @@ export const jobSeeds = (job: TrainJob): number[] => job.seeds ?? [job.seed];
 
 /** Attacks that only make sense against a randomised model (averaging over its transform draws). */
 const EOT: AttackName[] = ['eot-fgsm', 'eot-pgd'];
+
+/**
+ * One-step attacks: every eps and unit is the same gradient (for EOT the same K
+ * draws) scaled differently, so one job evaluates them all (attacks/evaluate.ts
+ * shares the gradient). Iterative attacks get a job per unit.
+ */
+const ONE_STEP: AttackName[] = ['fgsm', 'fgsm-targeted', 'eot-fgsm'];
 
 /** The size of the evaluation split in images, before any limit. */
 export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
@@ -72,17 +81,16 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
   const slices = Array.from({ length: shards }, (_, i) => [Math.floor((i * count) / shards), Math.floor(((i + 1) * count) / shards)]);
   for (const seed of config.seeds) {
     for (const model of config.models) {
-      const cells: Array<{ threat: ThreatModel; attack: AttackName; source: ModelName; eps: number[]; units: EpsUnits }> = [
-        { threat: 'clean', attack: 'none', source: model, eps: [0], units: 'pixel' },
+      const cells: Array<{ threat: ThreatModel; attack: AttackName; source: ModelName; eps: number[]; units: EpsUnits[] }> = [
+        { threat: 'clean', attack: 'none', source: model, eps: [0], units: ['pixel'] },
       ];
-      for (const units of config.epsUnits) {
-        for (const threat of config.threats) {
-          const source = threat === 'transfer' ? config.transferSource : model;
-          for (const attack of config.attacks) {
-            // EOT averages over the source's randomness: only a randomised source has any.
-            if (EOT.includes(attack) && source !== 'GlanceAgain') continue;
-            cells.push({ threat, attack, source, eps: config.eps, units });
-          }
+      for (const threat of config.threats) {
+        const source = threat === 'transfer' ? config.transferSource : model;
+        for (const attack of config.attacks) {
+          // EOT averages over the source's randomness: only a randomised source has any.
+          if (EOT.includes(attack) && source !== 'GlanceAgain') continue;
+          const groups = ONE_STEP.includes(attack) ? [config.epsUnits] : config.epsUnits.map((u) => [u]);
+          for (const units of groups) cells.push({ threat, attack, source, eps: config.eps, units });
         }
       }
       for (const c of cells) {
@@ -90,7 +98,7 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
           const deps = [...new Set([trainOf(model, seed), trainOf(c.source, seed)])];
           jobs.push({
             kind: 'eval',
-            id: `eval/${model}/seed${seed}/${c.threat}/${c.attack}/${c.source}/${c.units}/${config.eval.split}${start}-${end}`,
+            id: `eval/${model}/seed${seed}/${c.threat}/${c.attack}/${c.source}/${c.units.join('+')}/${config.eval.split}${start}-${end}`,
             model,
             seed,
             threat: c.threat,

@@ -106,7 +106,12 @@ export function lstmLayerOps<X extends tf.Tensor3D | tf.Tensor4D>(x: X, p: LstmP
 
 /** x: [n, T, in] (or [R, n, T, in]) -> all hidden states [n, T, h] (or [R, n, T, h]). Call inside tf.tidy. */
 export function lstmLayer<X extends tf.Tensor3D | tf.Tensor4D>(x: X, p: LstmParams): X {
-  // On native TensorFlow one fused kernel per direction (src/backend/native-lstm.ts); packed replicates have no such kernel.
-  if (x.rank === 3 && hasNativeLstm()) return nativeLstm(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
+  // On native TensorFlow one fused kernel per direction (src/backend/native-lstm.ts), per replicate when packed.
+  if (hasNativeLstm()) {
+    if (x.rank === 3) return nativeLstm(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
+    const [xs, ws, us, bs] = [x, p.inputKernel, p.recurrentKernel, p.bias].map((t) => tf.unstack(t));
+    const units = p.recurrentKernel.shape[1]!;
+    return tf.stack(xs.map((xr, r) => nativeLstm(xr, ws[r], us[r], tf.reshape(bs[r], [4 * units])))) as X;
+  }
   return lstmOp(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
 }

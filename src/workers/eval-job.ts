@@ -1,6 +1,7 @@
 /**
- * An evaluation job: one (model, seed, threat, attack, eps units) over a slice of
- * the evaluation split, every eps of the sweep in one pass; returns counts.
+ * An evaluation job: one (model, seed, threat, attack) over a slice of the
+ * evaluation split, every eps (and, for one-step attacks, every eps unit) in one
+ * pass; returns counts.
  */
 import { splitView, type SharedDataset } from '../data/shared.js';
 import type { EvalJob } from '../experiments/grid.js';
@@ -29,9 +30,11 @@ export function runEvalJob(job: EvalJob, task: WorkerTask, dataset: SharedDatase
       start: job.start,
       end: job.end,
       batchSize: config.eval.batchSize,
-      attacks: sweep(
-        { name: job.attack, units: job.epsUnits, eotSamples: config.eotSamples, steps: config.pgd.steps, randomStart: config.pgd.randomStart },
-        job.attack === 'none' ? [0] : job.eps,
+      attacks: job.epsUnits.flatMap((units) =>
+        sweep(
+          { name: job.attack, units, eotSamples: config.eotSamples, steps: config.pgd.steps, randomStart: config.pgd.randomStart },
+          job.attack === 'none' ? [0] : job.eps,
+        ),
       ),
       seed: job.seed,
       onBatch: (done, total) => sink.progress({ fraction: done / total, detail: `${done}/${total} images` }),
