@@ -125,7 +125,8 @@ function doneDetail(e: Extract<RunEvent, { type: 'job-done' }>): string {
     return ` train acc ${last.map((l) => l.accuracy.toFixed(1)).join('/')}%, ${Math.round(last[0].samplesPerSec)} samples/s${packed}`;
   }
   const r = e.outcome.results;
-  if (r?.length) return ' ' + r.map((x) => `eps ${x.eps}: ${((100 * x.correct) / x.total).toFixed(1)}%`).join(', ');
+  const units = new Set(r?.map((x) => x.epsUnits));
+  if (r?.length) return ' ' + r.map((x) => `eps ${x.eps}${units.size > 1 ? ` ${x.epsUnits}` : ''}: ${((100 * x.correct) / x.total).toFixed(1)}%`).join(', ');
   return '';
 }
 

@@ -18,7 +18,7 @@ import { reuseCheckpoint } from './reuse.js';
 import { ProgressView, type ProgressMode } from './progress.js';
 import { runJobs, type Executor, type RunSummary } from './scheduler.js';
 import { RunStore, atomicWrite, runningFile, trainRecords, writeJson } from './store.js';
-import { jobsOfRun, metaFile, type RunMeta } from './write-report.js';
+import { gitCommit, jobsOfRun, metaFile, type RunMeta } from './write-report.js';
 
 const require = createRequire(import.meta.url);
 
@@ -108,6 +108,7 @@ async function runStore(config: ExperimentConfig, opts: RunOptions, io: RunIo, d
     command: io.command,
     shard: opts.shard,
     versions: libraryVersions(),
+    commit: gitCommit(),
   };
   writeJson(metaFile(opts.out), meta);
   const jobs = jobsOfRun(config, meta);

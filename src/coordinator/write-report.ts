@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildJobs, shardJobs, type Job } from '../experiments/grid.js';
 import type { ExperimentConfig } from '../experiments/config.js';
 import { packSize, seedChunks } from '../experiments/pack.js';
@@ -22,6 +23,8 @@ export interface RunMeta {
   command: string;
   shard?: { index: number; count: number };
   versions: Record<string, string>;
+  /** The code's git commit when the run was (last) started, for citing what produced the numbers. */
+  commit?: string;
 }
 
 export const metaFile = (runDir: string) => join(runDir, 'meta.json');
@@ -36,9 +39,11 @@ export function jobsOfRun(config: ExperimentConfig, meta: Pick<RunMeta, 'splitSi
   return meta.shard ? shardJobs(jobs, meta.shard) : jobs;
 }
 
-function gitCommit(): string {
+/** The commit of the code that runs (asked in its own directory, not the caller's cwd); '-dirty' when it has local changes. */
+export function gitCommit(): string {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const cwd = dirname(fileURLToPath(import.meta.url));
+    return execFileSync('git', ['describe', '--always', '--dirty', '--abbrev=7'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return 'unknown';
   }
@@ -88,7 +93,7 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
     ['GlanceAgain', `base layer ${config.glance.baseLayer}, ${config.glance.resampling} resampling`],
     ['backend', backends.join('; ') || '—'],
     ['library versions', meta ? Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ') : '—'],
-    ['git commit', gitCommit()],
+    ['git commit', meta?.commit ?? gitCommit()],
     ['machine', `${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`],
     ['wall time', wallTime([...lines.values()])],
   ];
