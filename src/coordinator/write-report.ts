@@ -49,12 +49,14 @@ export function gitCommit(): string {
   }
 }
 
+/** From the start of the first job (its stored time minus its duration) to the last stored job; a resumed run includes its pauses. */
 function wallTime(lines: JobLine[]): string {
-  const times = lines.map((l) => Date.parse(l.at)).filter(Number.isFinite);
+  const ends = lines.map((l) => Date.parse(l.at)).filter(Number.isFinite);
+  const starts = lines.map((l) => Date.parse(l.at) - 1000 * (l.status === 'done' ? l.seconds : 0)).filter(Number.isFinite);
   const seconds = lines.reduce((s, l) => s + (l.status === 'done' ? l.seconds : 0), 0);
-  if (!times.length) return '—';
-  const span = (Math.max(...times) - Math.min(...times)) / 1000;
-  return `${(span / 60).toFixed(1)} min from first to last stored job (${(seconds / 60).toFixed(1)} min of job time)`;
+  if (!ends.length) return '—';
+  const span = (Math.max(...ends) - Math.min(...starts)) / 1000;
+  return `${(span / 60).toFixed(1)} min from the first job's start to the last stored job (${(seconds / 60).toFixed(1)} min of job time)`;
 }
 
 export async function writeRunReport(runDir: string, reportsRoot = 'reports'): Promise<{ dir: string; partial: boolean }> {
