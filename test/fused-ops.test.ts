@@ -89,8 +89,8 @@ describe('fused LSTM op', () => {
   }
 });
 
-describe('flat Adam', () => {
-  it('takes the same steps as tf.train.adam (5 steps, 3 weights of different shapes), and leaks nothing', () => {
+describe('Adam', () => {
+  for (const flat of [true, false]) it(`${flat ? 'flat' : 'per weight'}: takes the same steps as tf.train.adam (5 steps, 3 weights of different shapes), and leaks nothing`, () => {
     const rng = new Rng(9);
     const shapes = [[3, 4], [4], [2, 2, 2]];
     const init = shapes.map((s) => randomTensor(rng, s, 1));
@@ -100,7 +100,7 @@ describe('flat Adam', () => {
     // A loss with different curvature per weight, so the moments differ between weights.
     const loss = (vs: tf.Variable[]) => () =>
       tf.addN(vs.map((v, k) => tf.sum(tf.mul(k + 1, tf.square(tf.sub(v, targets[k])))))) as tf.Scalar;
-    const adam = new Adam(ours, 0.05);
+    const adam = new Adam(ours, 0.05, 0.9, 0.999, 1e-8, flat);
     const reference = tf.train.adam(0.05);
     const before = tf.memory().numTensors;
     for (let step = 0; step < 5; step++) {

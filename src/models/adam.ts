@@ -1,9 +1,10 @@
 /**
- * Adam (Kingma & Ba 2015; PyTorch's and tfjs's defaults and epsilon placement) over
- * ALL trainable weights as one flat vector. tfjs's AdamOptimizer runs 14 kernels per
- * weight tensor per step; at batch 64 a step costs per kernel (bench/results.md), so
- * the gradients are concatenated once and the update is ~12 kernels for the model.
- * Elementwise, so it is also each packed replicate's own update (packed.ts).
+ * Adam (Kingma & Ba 2015; PyTorch's and tfjs's defaults and epsilon placement). On
+ * the node backend over ALL trainable weights as one flat vector: tfjs's
+ * AdamOptimizer runs 14 kernels per weight tensor per step and at batch 64 a step
+ * costs per kernel there (bench/results.md), so the gradients are concatenated once
+ * and the update is ~12 kernels for the model. Elementwise, so it is also each
+ * packed replicate's own update (packed.ts).
  *
  * The bias corrections are folded into the step size and epsilon:
  *   m^/(sqrt(v^) + eps) = m * sqrt(1-b2^t)/(1-b1^t) / (sqrt(v) + eps * sqrt(1-b2^t)),
@@ -12,10 +13,12 @@
 import * as tf from '@tensorflow/tfjs';
 
 export class Adam {
-  private m: tf.Tensor1D;
-  private v: tf.Tensor1D;
+  /** First and second moments: one flat vector each (flat), or one tensor per weight. */
+  private m: tf.Tensor[];
+  private v: tf.Tensor[];
   private t = 0;
   private readonly sizes: number[];
+  private readonly flat: boolean;
 
   constructor(
     private readonly vars: tf.Variable[],
@@ -23,11 +26,17 @@ export class Adam {
     private readonly beta1 = 0.9,
     private readonly beta2 = 0.999,
     private readonly epsilon = 1e-8,
+    /** One flat update (default on node) or one per weight (default elsewhere); the same steps either way. */
+    flat = tf.getBackend() === 'tensorflow',
   ) {
     this.sizes = vars.map((v) => v.size);
-    const total = this.sizes.reduce((a, b) => a + b, 0);
-    this.m = tf.zeros([total]);
-    this.v = tf.zeros([total]);
+    // Flat on native TensorFlow, where kernels cost per call; on wasm the concat and
+    // split copies cost more than the calls they save (measured: a GlanceAgain-sized
+    // step 13.4 ms flat vs 7.2 ms with tf.train.adam), so there it goes per weight.
+    this.flat = flat;
+    const shapes = this.flat ? [[this.sizes.reduce((a, b) => a + b, 0)]] : vars.map((v) => v.shape);
+    this.m = shapes.map((s) => tf.zeros(s));
+    this.v = shapes.map((s) => tf.zeros(s));
   }
 
   /** Computes f and its gradient w.r.t. the weights, applies one Adam step, and returns f's value. */
@@ -36,23 +45,31 @@ export class Adam {
     this.t++;
     const correction1 = 1 - this.beta1 ** this.t;
     const root2 = Math.sqrt(1 - this.beta2 ** this.t);
-    const [m, v] = tf.tidy(() => {
-      const g = tf.concat(this.vars.map((w) => tf.reshape(grads[w.name], [-1])));
-      const m = tf.add(tf.mul(this.m, this.beta1), tf.mul(g, 1 - this.beta1)) as tf.Tensor1D;
-      const v = tf.add(tf.mul(this.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)) as tf.Tensor1D;
-      const step = tf.mul(tf.div(m, tf.add(tf.sqrt(v), this.epsilon * root2)), (this.lr * root2) / correction1);
-      const parts = tf.split(step, this.sizes);
-      this.vars.forEach((w, k) => w.assign(tf.sub(w, tf.reshape(parts[k], w.shape))));
+    const update = (g: tf.Tensor, m: tf.Tensor, v: tf.Tensor) => {
+      const m2 = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
+      const v2 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+      const step = tf.mul(tf.div(m2, tf.add(tf.sqrt(v2), this.epsilon * root2)), (this.lr * root2) / correction1);
       // Kept: the caller's tidy (a training step) must not dispose the optimiser's state.
-      return [tf.keep(m), tf.keep(v)];
+      return { m: tf.keep(m2), v: tf.keep(v2), step };
+    };
+    const next = tf.tidy(() => {
+      if (this.flat) {
+        const g = tf.concat(this.vars.map((w) => tf.reshape(grads[w.name], [-1])));
+        const u = update(g, this.m[0], this.v[0]);
+        const parts = tf.split(u.step, this.sizes);
+        this.vars.forEach((w, k) => w.assign(tf.sub(w, tf.reshape(parts[k], w.shape))));
+        return [[u.m], [u.v]];
+      }
+      const us = this.vars.map((w, k) => update(grads[w.name], this.m[k], this.v[k]));
+      this.vars.forEach((w, k) => w.assign(tf.sub(w, us[k].step)));
+      return [us.map((u) => u.m), us.map((u) => u.v)];
     });
-    tf.dispose([this.m, this.v, ...Object.values(grads)]);
-    this.m = m;
-    this.v = v;
+    tf.dispose([...this.m, ...this.v, ...Object.values(grads)]);
+    [this.m, this.v] = next;
     return value;
   }
 
   dispose(): void {
-    tf.dispose([this.m, this.v]);
+    tf.dispose([...this.m, ...this.v]);
   }
 }
