@@ -30,7 +30,9 @@ async function startWorker(init: WorkerInit): Promise<BenchWorker> {
   let next = 0;
   // A worker that dies mid-task answers its pending tasks as errored.
   const fail = (why: string) => {
-    for (const { task, resolve } of pending.values()) resolve({ state: 'errored', kind: task.kind, model: task.model, error: why });
+    for (const { task, resolve } of pending.values()) {
+      resolve({ state: 'errored', kind: task.kind, model: task.model, ...(task.kind === 'attack' ? { label: task.label } : task.pack ? { pack: task.pack } : {}), error: why });
+    }
     pending.clear();
   };
   const info = await new Promise<BackendInfo>((resolve, reject) => {
@@ -71,7 +73,7 @@ async function single(job: Extract<ChildJob, { mode: 'single' }>, dataset: Share
   for (const task of job.tasks) {
     const m = await w.run(task);
     measurements.push(m);
-    const what = task.kind === 'train' ? `train ${task.model}` : `${task.label} on ${task.model}`;
+    const what = task.kind === 'train' ? `train ${task.model}${task.pack && task.pack > 1 ? `, ${task.pack} seeds packed` : ''}` : `${task.label} on ${task.model}`;
     const rate = m.state === 'completed' ? `${Math.round(median(m.perSec))}/s` : `error: ${m.error}`;
     process.stderr.write(`  ${job.backend} ${what}: ${rate}\n`);
   }

@@ -1,15 +1,17 @@
 /**
  * The measurements a bench worker runs, with the project's own code: trainNet
- * for training throughput, evaluate for attack throughput. Each first warms up
- * (kernels, allocations) and sizes its repetitions from the warm-up rate, then
- * times `reps` repetitions in wall-clock and process-CPU seconds.
+ * (one seed) or trainPacked (a pack of seeds) for training throughput, evaluate
+ * for attack throughput. Each first warms up (kernels, allocations) and sizes its
+ * repetitions from the warm-up rate, then times `reps` repetitions in wall-clock
+ * and process-CPU seconds.
  */
 import { evaluate } from '../src/attacks/evaluate.js';
 import type { AttackSpec } from '../src/attacks/attack.js';
 import type { SplitView } from '../src/data/shared.js';
 import type { ModelName } from '../src/experiments/types.js';
 import { initWeights, Net, type NetSpec } from '../src/models/net.js';
-import { DEFAULT_TRAIN, trainNet } from '../src/models/train.js';
+import { trainPacked } from '../src/models/packed.js';
+import { DEFAULT_TRAIN, trainNet, type EpochReport, type TrainConfig } from '../src/models/train.js';
 import type { WeightSet } from '../src/models/weights.js';
 import { batchesFor } from './stats.js';
 import type { AttackTask, Measurement, MemorySample, TrainTask } from './types.js';
@@ -21,8 +23,8 @@ export const specOf = (model: ModelName): NetSpec =>
   model === 'GlanceAgain' ? { model, baseLayer: 'frozen', resampling: 'bilinear' } : { model };
 
 /** GlanceAgain's frozen base comes from a NormalNet of the same seed; for speed, its initial weights do. */
-function initial(model: ModelName): WeightSet {
-  return initWeights(specOf(model), SEED, model === 'GlanceAgain' ? initWeights({ model: 'NormalNet' }, SEED) : undefined);
+function initial(model: ModelName, seed = SEED): WeightSet {
+  return initWeights(specOf(model), seed, model === 'GlanceAgain' ? initWeights({ model: 'NormalNet' }, seed) : undefined);
 }
 
 export function memory(): MemorySample {
@@ -50,12 +52,24 @@ function arrive(barrier: SharedArrayBuffer | undefined, count: number, timeoutMs
   }
 }
 
+/**
+ * Training throughput: trainNet for one seed, or trainPacked for `t.pack` seeds
+ * (SEED, SEED + 1, ...) trained as one computation, as a run's training job does
+ * with --pack. A pack's rates are replicate-samples/s: pack x images per second.
+ */
 export function measureTraining(view: SplitView, t: TrainTask, barrier?: SharedArrayBuffer, workers = 1): Measurement {
   const spec = specOf(t.model);
+  const pack = t.pack ?? 1;
+  const seeds = Array.from({ length: pack }, (_, i) => SEED + i);
   const cfg = { ...DEFAULT_TRAIN, batchSize: t.batchSize, epochs: 1 };
+  /** Trains from fresh initial weights; the epochs' samples/s (replicate-samples for a pack) go to onEpoch. */
+  const train = (c: TrainConfig, onEpoch?: (samplesPerSec: number) => void): EpochReport[] =>
+    pack > 1
+      ? trainPacked(spec, seeds.map((s) => initial(t.model, s)), view, c, seeds, { onEpoch: (reports) => onEpoch?.(reports[0].samplesPerSec) })[0].history
+      : trainNet(spec, initial(t.model), view, c, SEED, { onEpoch: (r) => onEpoch?.(r.samplesPerSec) }).history;
   // Two warm-up epochs: the first pays for kernel set-up, the second's rate sizes the repetitions.
-  const warm = trainNet(spec, initial(t.model), view, { ...cfg, epochs: 2, limit: t.warmupImages }, SEED);
-  const batches = batchesFor(warm.history[1].samplesPerSec, t.seconds, t.batchSize, t.minBatches, Math.floor(view.count / t.batchSize));
+  const warm = train({ ...cfg, epochs: 2, limit: t.warmupImages });
+  const batches = batchesFor(warm[1].samplesPerSec / pack, t.seconds, t.batchSize, t.minBatches, Math.floor(view.count / t.batchSize));
   const limit = t.limit ?? batches * t.batchSize;
   const perSec: number[] = [];
   const perCpuSec: number[] = [];
@@ -63,16 +77,17 @@ export function measureTraining(view: SplitView, t: TrainTask, barrier?: SharedA
   const start = now();
   const cpuStart = cpuSeconds();
   let cpu = cpuStart;
-  trainNet(spec, initial(t.model), view, { ...cfg, epochs: t.reps, limit }, SEED, {
-    onEpoch: (r) => {
-      const c = cpuSeconds();
-      perSec.push(r.samplesPerSec);
-      perCpuSec.push(limit / (c - cpu));
-      cpu = c;
-    },
+  train({ ...cfg, epochs: t.reps, limit }, (samplesPerSec) => {
+    const c = cpuSeconds();
+    perSec.push(samplesPerSec);
+    perCpuSec.push((pack * limit) / (c - cpu));
+    cpu = c;
   });
   const end = now();
-  return { state: 'completed', kind: 'train', model: t.model, limit, reps: t.reps, perSec, perCpuSec, start, end, cpuStart, cpuEnd: cpuSeconds(), memory: memory() };
+  return {
+    state: 'completed', kind: 'train', model: t.model, ...(pack > 1 ? { pack } : {}), limit, reps: t.reps,
+    perSec, perCpuSec, start, end, cpuStart, cpuEnd: cpuSeconds(), memory: memory(),
+  };
 }
 
 /** Models trained for a moment, one per model name, kept for the worker's attack tasks. */

@@ -2,7 +2,7 @@
 import type { BackendName, ModelName } from '../src/experiments/types.js';
 import type { Estimate } from './estimate.js';
 import { MODELS, TRAIN_BATCH, EVAL_BATCH } from './plan.js';
-import type { BenchResults, BenchSummary, Column, Rate } from './summary.js';
+import type { BenchResults, BenchSummary, Column, PackedRate, Rate } from './summary.js';
 import type { PeerName } from './types.js';
 
 const BACKENDS: BackendName[] = ['node', 'wasm', 'cpu'];
@@ -20,6 +20,8 @@ const METHOD = [
     'own bilinear resampling (PyTorch affine_grid + grid_sample, TensorFlow ImageProjectiveTransformV3, JAX map_coordinates in the jitted step), ' +
     'drawn per sample and batch; GlanceAgain\'s first layer frozen; AdvNet with FGSM eps 0.3 (pixels, clipped) and mix 0.5; Adam 1e-3. ' +
     'PyTorch and TensorFlow read the loss every step; JAX synchronises at the end of each repetition.',
+  '- Packed training: the same protocol through `trainPacked` (what a run\'s training job does with `--pack`), the seeds 1..n of one model with their own ' +
+    'initial weights, data orders and transform draws, batch 64 per seed; the rate counts replicate-samples (n x images per second), so it compares directly with one seed\'s rate.',
   '- Medians over repetitions; the ratios are of medians measured in this run. Rates per CPU-second divide by the process\'s CPU time, ' +
     'so time lost to other processes on the same core does not count.',
 ];
@@ -93,6 +95,45 @@ function targets(s: BenchSummary, workers: number): string[][] {
   return rows;
 }
 
+/** Packed training rates beside the one-seed rate, per backend that measured them (node). */
+function packedSection(r: BenchResults): string[] {
+  const s = r.summary;
+  const backends = BACKENDS.filter((b) => Object.keys(s.packed?.[b] ?? {}).length);
+  if (!backends.length) return [];
+  const out: string[] = [];
+  for (const b of backends) {
+    const byModel = s.packed![b]!;
+    const sizes = [...new Set(Object.values(byModel).flatMap((rs) => (rs ?? []).map((x) => x.seeds)))].sort((x, y) => y - x);
+    out.push(`## Packed training, glance ${b}: seeds of one model as one computation, batch ${TRAIN_BATCH} per seed, one worker, one core`, '');
+    out.push(`Median replicate-samples/s (seeds x images per second; per CPU-second in parentheses) of packs of ${sizes.join(' and ')} seeds through \`trainPacked\`, ` +
+      'in the same process, rounds and pinning as the one-seed rate beside it (the table above); ' +
+      'ratio = packed / alone (> 1: a pack trains its seeds faster than training them one after the other).', '');
+    const find = (model: ModelName, n: number): PackedRate | undefined => byModel[model]?.find((x) => x.seeds === n);
+    out.push(...table(['model', 'alone', ...sizes.flatMap((n) => [`pack of ${n}`, `${n} / alone`])], MODELS.filter((m) => byModel[m]).map((model) => [
+      model,
+      cell(s.train[b]?.[model]),
+      ...sizes.flatMap((n) => {
+        const p = find(model, n);
+        return [cell(p), p ? `${times(p.ratio)} (${times(p.cpuRatio)})` : '-'];
+      }),
+    ])), '');
+  }
+  const unpacked = BACKENDS.filter((b) => b !== 'node' && s.train[b] && !backends.includes(b));
+  if (unpacked.length) {
+    out.push(`Not measured on ${unpacked.join(' or ')}: there a pack trains about 4x slower than its seeds one at a time (src/experiments/pack.ts), so runs do not pack there (\`--pack auto\` = 1).`);
+  }
+  return out;
+}
+
+/** The estimate's pack sizes that had no packed rate and were costed at the one-seed rate. */
+function fallbackNote(s: BenchSummary, backends: BackendName[]): string {
+  const notes = backends.flatMap((b) => {
+    const e = s.estimates[b] as Estimate | undefined;
+    return e?.fallbacks?.length ? [`${b}: ${e.fallbacks.join('; ')}`] : [];
+  });
+  return notes.length ? ` Pack sizes without a measured packed rate, costed at the one-seed rate instead: ${notes.join('; ')}.` : '';
+}
+
 export function renderMarkdown(r: BenchResults): string {
   const s = r.summary;
   const m = r.machine;
@@ -130,6 +171,8 @@ export function renderMarkdown(r: BenchResults): string {
     }
     out.push(...table(['backend', 'model', ...peers.map((p) => `vs ${PEER_TITLE[p]}`)], rows), '');
   }
+
+  out.push(...packedSection(r), '');
 
   const attackBackends = BACKENDS.filter((b) => s.attacks[b]);
   if (attackBackends.length) {
@@ -183,14 +226,18 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('5 seeds x 3 models x 15 epochs x 60,000 training images, then on 10,000 test images clean, transfer FGSM (from NormalNet) and white-box FGSM, EOT-FGSM K=10 on GlanceAgain, ' +
       'in pixel and normalized eps units (the preset\'s real job grid), from the one-worker rates above; ' +
       `wall time = max(worker-seconds / (${workers} x efficiency), longest dependency chain): at the efficiency measured here (other work held part of the cores), ` +
-      `and on ${workers} free cores at the efficiency per core used (at most 100%).${r.measuredRuns?.length ? " Measured runs of the harness follow the table." : " Not yet compared with a measured run of the harness."}`, '');
-    out.push(...table(['backend', 'training (worker-s)', 'evaluation (worker-s)', 'longest chain', `wall on ${workers} workers, this machine`, `wall on ${workers} free cores`], est.map((b) => {
+      `and on ${workers} free cores at the efficiency per core used (at most 100%). ` +
+      `Training is assumed packed as \`--pack auto\` packs it on ${workers} workers: on node each model's seeds in packs (the seeds per training job of each model in the table), ` +
+      'each costed at the packed rate of its size measured above (the pool efficiency, measured with one-seed jobs, applied to them); on wasm and cpu one seed per job.' +
+      `${fallbackNote(s, est)}${r.measuredRuns?.length ? " Measured runs of the harness follow the table." : " Not yet compared with a measured run of the harness."}`, '');
+    out.push(...table(['backend', 'seeds per training job', 'training (worker-s)', 'evaluation (worker-s)', 'longest chain', `wall on ${workers} workers, this machine`, `wall on ${workers} free cores`], est.map((b) => {
       const e = s.estimates[b]!;
-      if ('missing' in e && e.missing.length) return [b, '-', '-', '-', `not estimated: no rate for ${e.missing.join(', ')}`, '-'];
+      if ('missing' in e && e.missing.length) return [b, '-', '-', '-', '-', `not estimated: no rate for ${e.missing.join(', ')}`, '-'];
       const x = e as Estimate;
+      const packs = x.packs?.some((n) => n > 1) ? x.packs.join(' + ') : '1';
       const free = s.estimatesFreeCores[b] as Estimate | undefined;
       const freeCell = free?.wallSeconds === undefined ? '-' : `**${minutes(free.wallSeconds)}** (efficiency ${Math.round(100 * free.efficiency)}%)`;
-      return [b, minutes(x.trainSeconds), minutes(x.evalSeconds), minutes(x.criticalPathSeconds), `${minutes(x.wallSeconds)} (efficiency ${Math.round(100 * x.efficiency)}%)`, freeCell];
+      return [b, packs, minutes(x.trainSeconds), minutes(x.evalSeconds), minutes(x.criticalPathSeconds), `${minutes(x.wallSeconds)} (efficiency ${Math.round(100 * x.efficiency)}%)`, freeCell];
     })), '');
   }
 

@@ -26,8 +26,19 @@ export interface Ratio {
   cpu?: number;
 }
 
+/** Training of a pack of seeds as one computation: replicate-samples/s, and its ratio to one seed alone (same backend, same run). */
+export interface PackedRate extends Rate {
+  seeds: number;
+  /** Packed / alone, medians of the wall-clock rates; and of the per-CPU-second rates. */
+  ratio?: number;
+  cpuRatio?: number;
+}
+
 export interface BenchSummary {
+  /** One seed per training call (trainNet); the peers likewise. */
   train: Partial<Record<Column, Partial<Record<ModelName, Rate>>>>;
+  /** Packed training (trainPacked), by pack size ascending; absent in results from before packing was measured. */
+  packed?: Partial<Record<BackendName, Partial<Record<ModelName, PackedRate[]>>>>;
   attacks: Partial<Record<BackendName, Partial<Record<ModelName, Record<string, Rate & { images: number }>>>>>;
   ratios: Ratio[];
   memory: Partial<Record<BackendName, { baselineMB: number; peakMB: number; workerPeakMB: number }>>;
@@ -65,7 +76,7 @@ export interface BenchResults {
 const rate = (wall: number[], cpu?: number[]): Rate => ({ wall: summarize(wall), ...(cpu?.length ? { cpu: summarize(cpu) } : {}) });
 
 export function summarizeRun(single: ChildResult[], pool: ChildResult[], peers: PeerResult[], workers: number): BenchSummary {
-  const s: BenchSummary = { train: {}, attacks: {}, ratios: [], memory: {}, pools: {}, estimates: {}, estimatesFreeCores: {}, skipped: [], errors: [] };
+  const s: BenchSummary = { train: {}, packed: {}, attacks: {}, ratios: [], memory: {}, pools: {}, estimates: {}, estimatesFreeCores: {}, skipped: [], errors: [] };
   for (const r of single) {
     if (r.state === 'skipped') {
       s.skipped.push({ what: `glance ${r.backend}`, reason: r.reason });
@@ -75,14 +86,29 @@ export function summarizeRun(single: ChildResult[], pool: ChildResult[], peers: 
     const train: Partial<Record<ModelName, Rate>> = (s.train[r.backend] = {});
     const attacks: Partial<Record<ModelName, Record<string, Rate & { images: number }>>> = (s.attacks[r.backend] = {});
     let workerPeak = 0;
+    const packs: Array<{ model: ModelName; seeds: number; rate: Rate }> = [];
     for (const m of r.measurements) {
       if (m.state === 'errored') {
-        s.errors.push({ what: `glance ${r.backend} ${m.kind === 'train' ? 'training' : m.label} ${m.model}`, error: m.error });
+        const what = m.kind === 'train' ? `training${m.pack && m.pack > 1 ? ` (${m.pack} seeds packed)` : ''}` : m.label;
+        s.errors.push({ what: `glance ${r.backend} ${what} ${m.model}`, error: m.error });
         continue;
       }
       workerPeak = Math.max(workerPeak, m.memory.rssMB);
-      if (m.kind === 'train') train[m.model] = rate(m.perSec, m.perCpuSec);
+      if (m.kind === 'train' && m.pack && m.pack > 1) packs.push({ model: m.model, seeds: m.pack, rate: rate(m.perSec, m.perCpuSec) });
+      else if (m.kind === 'train') train[m.model] = rate(m.perSec, m.perCpuSec);
       else (attacks[m.model] ??= {})[m.label] = { ...rate(m.perSec, m.perCpuSec), images: m.images };
+    }
+    if (packs.length) {
+      const byModel: Partial<Record<ModelName, PackedRate[]>> = (s.packed![r.backend] = {});
+      for (const p of packs.sort((a, b) => a.seeds - b.seeds)) {
+        const alone = train[p.model];
+        (byModel[p.model] ??= []).push({
+          ...p.rate,
+          seeds: p.seeds,
+          ratio: ratio(p.rate.wall.median, alone?.wall.median),
+          cpuRatio: ratio(p.rate.cpu?.median, alone?.cpu?.median),
+        });
+      }
     }
     s.memory[r.backend] = { baselineMB: r.baselineRssMB, peakMB: r.maxRssMB, workerPeakMB: r.maxRssMB - r.baselineRssMB };
   }
@@ -133,8 +159,8 @@ export function summarizeRun(single: ChildResult[], pool: ChildResult[], peers: 
       }
     }
     const eff = poolEfficiency(s, backend, workers);
-    s.estimates[backend] = estimatePreset(estimateRates(s, backend), workers, eff.efficiency);
-    s.estimatesFreeCores[backend] = estimatePreset(estimateRates(s, backend), workers, Math.min(1, eff.cpuEfficiency));
+    s.estimates[backend] = estimatePreset(estimateRates(s, backend), workers, eff.efficiency, backend);
+    s.estimatesFreeCores[backend] = estimatePreset(estimateRates(s, backend), workers, Math.min(1, eff.cpuEfficiency), backend);
   }
   return s;
 }
@@ -145,7 +171,11 @@ function estimateRates(s: BenchSummary, backend: BackendName): EstimateRates {
   for (const [model, labels] of Object.entries(s.attacks[backend] ?? {}) as [ModelName, Record<string, Rate>][]) {
     evalRates[model] = Object.fromEntries(Object.entries(labels).map(([l, r]) => [l, r.wall.median]));
   }
-  return { train, eval: evalRates };
+  const packed: EstimateRates['packed'] = {};
+  for (const [model, rates] of Object.entries(s.packed?.[backend] ?? {}) as [ModelName, PackedRate[]][]) {
+    packed[model] = Object.fromEntries(rates.map((r) => [r.seeds, r.wall.median]));
+  }
+  return { train, packed, eval: evalRates };
 }
 
 /** The measured efficiencies at `workers` for GlanceAgain (the dominant cost), else NormalNet, else 1. */

@@ -23,8 +23,14 @@ export interface TrainTask {
   /** Fewest batches per repetition. */
   minBatches: number;
   reps: number;
-  /** Images of the warm-up call. */
+  /** Images of the warm-up call (per seed for a pack). */
   warmupImages: number;
+  /**
+   * Seeds trained as one packed computation (trainPacked, as a run's --pack does);
+   * absent or 1: one seed through trainNet. `limit` and `warmupImages` count the
+   * images each seed sees; the rates count replicate-samples (pack x images).
+   */
+  pack?: number;
 }
 
 /** Attack throughput on the test split at the evaluation batch size, on a model trained for a moment. */
@@ -82,9 +88,9 @@ export interface Timed {
 }
 
 export type Measurement =
-  | ({ state: 'completed'; kind: 'train'; model: ModelName; limit: number; reps: number; memory: MemorySample } & Timed)
+  | ({ state: 'completed'; kind: 'train'; model: ModelName; limit: number; reps: number; memory: MemorySample; /** Seeds packed; absent: one (files before packing was measured). */ pack?: number } & Timed)
   | ({ state: 'completed'; kind: 'attack'; model: ModelName; label: string; images: number; reps: number; memory: MemorySample } & Timed)
-  | { state: 'errored'; kind: Task['kind']; model: ModelName; label?: string; error: string };
+  | { state: 'errored'; kind: Task['kind']; model: ModelName; label?: string; pack?: number; error: string };
 
 export type WorkerReply =
   | { id: -1; ready: BackendInfo }

@@ -23,7 +23,7 @@ try {
       result = task.kind === 'train' ? measureTraining(train, task, barrier, workers) : measureAttack(train, test, task);
     } catch (e) {
       const error = e instanceof Error ? `${e.message.split('\n')[0]}` : String(e);
-      result = { state: 'errored', kind: task.kind, model: task.model, ...(task.kind === 'attack' ? { label: task.label } : {}), error };
+      result = { state: 'errored', kind: task.kind, model: task.model, ...(task.kind === 'attack' ? { label: task.label } : task.pack ? { pack: task.pack } : {}), error };
     }
     reply({ id, result });
   });
