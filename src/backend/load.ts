@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { installWasmMatMulFix } from './wasm-matmul.js';
+import { installWasmSliceFix } from './wasm-slice.js';
 
 import type { BackendInfo, BackendName } from '../experiments/types.js';
 import { configureNativeThreads } from './native-env.js';
@@ -93,6 +94,7 @@ async function importWasm(): Promise<void> {
     throw new BackendLoadError('wasm', firstLine(e), 'Run `npm ci` to install the dependencies.');
   }
   installWasmMatMulFix();
+  installWasmSliceFix();
 }
 
 async function activate(name: BackendName): Promise<void> {
