@@ -66,7 +66,7 @@ function versions(r: BenchResults): string[] {
   return out;
 }
 
-function targets(s: BenchSummary, workers: number): string[][] {
+function targets(s: BenchSummary, workers: number, measured: BenchResults['measuredRuns'] = []): string[][] {
   const want: Array<[BackendName, ModelName, number]> = [
     ['node', 'GlanceAgain', 6000], ['node', 'NormalNet', 60000], ['node', 'AdvNet', 20000],
     ['wasm', 'GlanceAgain', 1500], ['wasm', 'NormalNet', 15000], ['wasm', 'AdvNet', 5000],
@@ -95,6 +95,10 @@ function targets(s: BenchSummary, workers: number): string[][] {
       const freeWall = f && !('missing' in f && f.missing.length) ? (f as Estimate).wallSeconds : undefined;
       const shown = `${minutes(est.wallSeconds)} here${freeWall === undefined ? '' : `, ${minutes(freeWall)} on free cores`}`;
       rows.push([`${b}: paper preset < ${limit} min on ${workers} cores (estimate)`, shown, (freeWall ?? est.wallSeconds) < limit * 60 ? 'yes' : 'no']);
+    }
+    // A measured run of the harness settles it better than the estimate.
+    for (const run of measured.filter((x) => x.preset === 'paper' && x.backend === b && x.workers === workers)) {
+      rows.push([`${b}: paper preset < ${limit} min on ${workers} cores (measured run, ${run.date})`, `${run.wallMinutes.toFixed(1)} min`, run.wallMinutes < limit ? 'yes' : 'no']);
     }
   }
   return rows;
@@ -253,7 +257,7 @@ export function renderMarkdown(r: BenchResults): string {
   }
 
   out.push('## Targets of issue 10', '');
-  out.push(...table(['target', 'measured', 'met'], targets(s, workers)), '');
+  out.push(...table(['target', 'measured', 'met'], targets(s, workers, r.measuredRuns)), '');
 
   out.push('## Method', '');
   out.push(...METHOD, '');

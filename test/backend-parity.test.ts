@@ -114,15 +114,20 @@ describe('backend parity: wasm and node against cpu', () => {
 });
 
 describe('node: the fused TensorFlow LSTM kernels (BlockLSTMV2 and its gradient)', () => {
-  for (const steps of [6, 1]) {
-    it.skipIf(!native.built)(`equal the tfjs-op LSTM in value and all four gradients (${steps} step(s))`, async () => {
+  const cases: Array<{ steps: number; lead: number[] }> = [{ steps: 6, lead: [] }, { steps: 1, lead: [] }, { steps: 6, lead: [3] }];
+  for (const { steps, lead } of cases) {
+    const what = lead.length ? `${lead[0]} packed replicates, ${steps} steps` : `${steps} step(s)`;
+    it.skipIf(!native.built)(`equal the tfjs-op LSTM in value and all four gradients (${what})`, async () => {
       await tf.setBackend('tensorflow');
       const rng = new Rng(3);
       const rand = (shape: number[], scale: number) =>
         tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-scale, scale)), shape);
       const [n, inSize, units] = [5, 9, 4];
-      const inputs = [rand([n, steps, inSize], 1.5), rand([inSize, 4 * units], 0.8), rand([units, 4 * units], 0.8), rand([4 * units], 0.5)];
-      const weights = rand([n, steps, units], 1);
+      const inputs = [
+        rand([...lead, n, steps, inSize], 1.5), rand([...lead, inSize, 4 * units], 0.8), rand([...lead, units, 4 * units], 0.8),
+        rand(lead.length ? [...lead, 1, 4 * units] : [4 * units], 0.5),
+      ];
+      const weights = rand([...lead, n, steps, units], 1);
       const loss = (impl: typeof lstmLayer) => (x: tf.Tensor, w: tf.Tensor, u: tf.Tensor, b: tf.Tensor) =>
         tf.sum(tf.mul(impl(x as tf.Tensor3D, { inputKernel: w, recurrentKernel: u, bias: b }), weights));
       const before = tf.memory().numTensors;
