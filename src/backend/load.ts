@@ -17,6 +17,9 @@ export const TFJS_BACKEND: Readonly<Record<BackendName, string>> = {
   cpu: 'cpu',
 };
 
+/** True when this thread's tfjs runs on native TensorFlow (where kernels cost per call, and fused TF kernels exist). */
+export const onNativeBackend = (): boolean => tf.getBackend() === TFJS_BACKEND.node;
+
 const NATIVE_PACKAGE = '@tensorflow/tfjs-node';
 const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
 

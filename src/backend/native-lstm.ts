@@ -38,11 +38,6 @@ function nodeHelpers(): NodeHelpers {
   return helpers;
 }
 
-/** True when this thread's tfjs runs on native TensorFlow, where the fused kernels exist. */
-export function hasNativeLstm(): boolean {
-  return tf.getBackend() === 'tensorflow';
-}
-
 /** The hidden states [n, T, h] of x [n, T, in]; differentiable in all four inputs. Call inside tf.tidy. */
 export const nativeLstm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x, w, u, b] = args as tf.Tensor[];

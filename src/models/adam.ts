@@ -11,6 +11,7 @@
  * the same update as tfjs's up to float rounding.
  */
 import * as tf from '@tensorflow/tfjs';
+import { onNativeBackend } from '../backend/load.js';
 
 export class Adam {
   /** First and second moments: one flat vector each (flat), or one tensor per weight. */
@@ -27,7 +28,7 @@ export class Adam {
     private readonly beta2 = 0.999,
     private readonly epsilon = 1e-8,
     /** One flat update (default on node) or one per weight (default elsewhere); the same steps either way. */
-    flat = tf.getBackend() === 'tensorflow',
+    flat = onNativeBackend(),
   ) {
     this.sizes = vars.map((v) => v.size);
     // Flat on native TensorFlow, where kernels cost per call; on wasm the concat and

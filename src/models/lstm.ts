@@ -13,7 +13,8 @@
  * [R, h, 4h] and bias [R, 1, 4h] become batched matmuls.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasNativeLstm, nativeLstm } from '../backend/native-lstm.js';
+import { onNativeBackend } from '../backend/load.js';
+import { nativeLstm } from '../backend/native-lstm.js';
 
 export interface LstmParams {
   inputKernel: tf.Tensor; // [in, 4h] or [R, in, 4h]
@@ -107,7 +108,7 @@ export function lstmLayerOps<X extends tf.Tensor3D | tf.Tensor4D>(x: X, p: LstmP
 /** x: [n, T, in] (or [R, n, T, in]) -> all hidden states [n, T, h] (or [R, n, T, h]). Call inside tf.tidy. */
 export function lstmLayer<X extends tf.Tensor3D | tf.Tensor4D>(x: X, p: LstmParams): X {
   // On native TensorFlow one fused kernel per direction (src/backend/native-lstm.ts), per replicate when packed.
-  if (hasNativeLstm()) {
+  if (onNativeBackend()) {
     if (x.rank === 3) return nativeLstm(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
     const [xs, ws, us, bs] = [x, p.inputKernel, p.recurrentKernel, p.bias].map((t) => tf.unstack(t));
     const units = p.recurrentKernel.shape[1]!;
