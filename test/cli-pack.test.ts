@@ -6,11 +6,12 @@
  * train a finished pack again. Skipped (with the reason) when native is not built.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runAndKillWhen } from './fixtures/kill-run.js';
 import { NOT_BUILT_NOTE, nativeStatus } from './fixtures/native-status.js';
 
 const native = nativeStatus();
@@ -54,22 +55,7 @@ function clean(out: string): Record<string, number> {
 describe.skipIf(!native.built)('glance reproduce --pack 2 (node backend)', () => {
   it('is killed mid-run, resumes without training a finished pack again, and matches the unpacked run', async () => {
     const out = join(tmp, 'packed');
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args(out, '2')], { cwd: root, stdio: 'ignore' });
-    const file = join(out, 'results.jsonl');
-    await new Promise<void>((resolve, reject) => {
-      const poll = setInterval(() => {
-        if (existsSync(file) && readFileSync(file, 'utf8').includes('"jobId":"train/NormalNet/seeds1+2","status":"done"')) {
-          clearInterval(poll);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      }, 10);
-      child.once('exit', () => {
-        clearInterval(poll);
-        reject(new Error('the run ended before it could be killed'));
-      });
-    });
-    await new Promise((r) => child.once('exit', r));
+    await runAndKillWhen(cli, args(out, '2'), out, root, '"jobId":"train/NormalNet/seeds1+2","status":"done"');
     const before = done(out).map((l) => l.jobId);
     expect(before).toContain('train/NormalNet/seeds1+2');
 

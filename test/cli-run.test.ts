@@ -4,11 +4,12 @@
  * a job that throws and a worker thread that crashes.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runAndKillWhen } from './fixtures/kill-run.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'src/cli/index.ts');
@@ -64,22 +65,7 @@ describe('glance reproduce end to end', () => {
 
   it('resumes after kill -9 without running a finished job twice, with the same results', async () => {
     const out = join(tmp, 'killed');
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...runArgs(out, 2)], { cwd: root, stdio: 'ignore' });
-    const file = join(out, 'results.jsonl');
-    await new Promise<void>((resolve, reject) => {
-      const poll = setInterval(() => {
-        if (existsSync(file) && readFileSync(file, 'utf8').includes('"status":"done"')) {
-          clearInterval(poll);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      }, 20);
-      child.once('exit', () => {
-        clearInterval(poll);
-        reject(new Error('the run ended before it could be killed'));
-      });
-    });
-    await new Promise((r) => child.once('exit', r));
+    await runAndKillWhen(cli, runArgs(out, 2), out, root, '"status":"done"');
     const before = lines(out).filter((l) => l.status === 'done').map((l) => l.jobId);
     expect(before.length).toBeGreaterThan(0);
     expect(before.length).toBeLessThan(Object.keys(reference).length);
