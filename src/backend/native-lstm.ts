@@ -13,36 +13,13 @@
  * represents with tfjs-node's Int64Scalar.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
-
-interface NodeBackend {
-  binding: { TF_ATTR_FLOAT: number; TF_ATTR_BOOL: number };
-  executeMultipleOutputs(name: string, attrs: unknown[], inputs: unknown[], numOutputs: number): tf.Tensor[];
-}
-
-interface NodeHelpers {
-  Int64Scalar: new (value: number) => unknown;
-  createTensorsTypeOpAttr: (name: string, dtype: string) => unknown;
-}
-
-let helpers: NodeHelpers | undefined;
-
-/** tfjs-node's own modules (the ones its backend checks inputs against); loaded on first use. */
-function nodeHelpers(): NodeHelpers {
-  if (!helpers) {
-    const require = createRequire(import.meta.url);
-    const { Int64Scalar } = require('@tensorflow/tfjs-node/dist/int64_tensors.js');
-    const { createTensorsTypeOpAttr } = require('@tensorflow/tfjs-node/dist/nodejs_kernel_backend.js');
-    helpers = { Int64Scalar, createTensorsTypeOpAttr };
-  }
-  return helpers;
-}
+import { nodeBackend, nodeHelpers } from './native-kernels.js';
 
 /** The hidden states [n, T, h] of x [n, T, in]; differentiable in all four inputs. Call inside tf.tidy. */
 export const nativeLstm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x, w, u, b] = args as tf.Tensor[];
   const save = args[4] as tf.GradSaveFunc;
-  const backend = tf.backend() as unknown as NodeBackend;
+  const backend = nodeBackend();
   const { Int64Scalar, createTensorsTypeOpAttr } = nodeHelpers();
   const [n, steps, inSize] = x.shape;
   const units = u.shape[0];

@@ -43,6 +43,12 @@ export class Adam {
   /** Computes f and its gradient w.r.t. the weights, applies one Adam step, and returns f's value. */
   minimize(f: () => tf.Scalar): tf.Scalar {
     const { value, grads } = tf.variableGrads(f, this.vars);
+    this.step(this.vars.map((w) => grads[w.name]));
+    return value;
+  }
+
+  /** One Adam step from the gradients of the weights, in the order of the weights given to the constructor; disposes them. */
+  step(grads: tf.Tensor[]): void {
     this.t++;
     const correction1 = 1 - this.beta1 ** this.t;
     const root2 = Math.sqrt(1 - this.beta2 ** this.t);
@@ -55,19 +61,18 @@ export class Adam {
     };
     const next = tf.tidy(() => {
       if (this.flat) {
-        const g = tf.concat(this.vars.map((w) => tf.reshape(grads[w.name], [-1])));
+        const g = tf.concat(grads.map((gw) => tf.reshape(gw, [-1])));
         const u = update(g, this.m[0], this.v[0]);
         const parts = tf.split(u.step, this.sizes);
         this.vars.forEach((w, k) => w.assign(tf.sub(w, tf.reshape(parts[k], w.shape))));
         return [[u.m], [u.v]];
       }
-      const us = this.vars.map((w, k) => update(grads[w.name], this.m[k], this.v[k]));
+      const us = this.vars.map((w, k) => update(grads[k], this.m[k], this.v[k]));
       this.vars.forEach((w, k) => w.assign(tf.sub(w, us[k].step)));
       return [us.map((u) => u.m), us.map((u) => u.v)];
     });
-    tf.dispose([...this.m, ...this.v, ...Object.values(grads)]);
+    tf.dispose([...this.m, ...this.v, ...grads]);
     [this.m, this.v] = next;
-    return value;
   }
 
   dispose(): void {

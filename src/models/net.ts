@@ -73,6 +73,8 @@ export function weightShapes(spec: NetSpec): Record<string, number[]> {
 export class Net {
   readonly params: Record<string, tf.Tensor>;
   readonly trainable: tf.Variable[];
+  /** The names of `trainable`, in its order. */
+  readonly trainableNames: string[];
   readonly randomized: boolean;
 
   constructor(
@@ -82,6 +84,7 @@ export class Net {
     const train = new Set(trainableNames(spec, weights));
     this.params = {};
     this.trainable = [];
+    this.trainableNames = [];
     for (const [name, w] of Object.entries(weights)) {
       const t = tf.tensor(w.data, w.shape);
       if (train.has(name)) {
@@ -89,6 +92,7 @@ export class Net {
         t.dispose();
         this.params[name] = v;
         this.trainable.push(v);
+        this.trainableNames.push(name);
       } else {
         this.params[name] = t;
       }
@@ -103,10 +107,15 @@ export class Net {
 
   /** Log-probabilities [n, 10]. GlanceAgain needs the draw of its transforms. Call inside tf.tidy. */
   forward(x: tf.Tensor2D, draw?: GlanceDraw): tf.Tensor2D {
+    return tf.logSoftmax(this.logits(x, draw));
+  }
+
+  /** The logits [n, 10] (forward's input to the log-softmax). Call inside tf.tidy. */
+  logits(x: tf.Tensor2D, draw?: GlanceDraw): tf.Tensor2D {
     const p = this.params as Record<string, tf.Tensor2D>;
     if (!this.randomized) {
       const h = relu(tf.add(tf.matMul(x, p['base.kernel']), p['base.bias']));
-      return tf.logSoftmax(tf.add(tf.matMul(h, p['out.kernel']), p['out.bias'])) as tf.Tensor2D;
+      return tf.add(tf.matMul(h, p['out.kernel']), p['out.bias']);
     }
     if (!draw) throw new Error('GlanceAgain.forward needs a transform draw');
     const n = x.shape[0];
@@ -124,7 +133,7 @@ export class Net {
       bias: p['lstm2.bias'],
     });
     const last = tf.reshape(tf.slice(l2, [0, GLANCE_STEPS - 1, 0], [n, 1, LSTM_UNITS]), [n, LSTM_UNITS]);
-    return tf.logSoftmax(tf.add(tf.matMul(last, p['out.kernel']), p['out.bias'])) as tf.Tensor2D;
+    return tf.add(tf.matMul(last, p['out.kernel']), p['out.bias']);
   }
 
   getWeights(): WeightSet {

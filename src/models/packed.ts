@@ -9,12 +9,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SplitView } from '../data/shared.js';
-import { clipsToPixels, pixelEps } from '../attacks/eps.js';
-import { exactSign } from '../attacks/fgsm.js';
 import { CLASSES, LSTM_UNITS, PIXELS, isRandomized, trainableNames, type NetSpec } from './net.js';
 import { lstmLayer } from './lstm.js';
 import { relu } from './relu.js';
 import { Adam } from './adam.js';
+import { scaledNll, sumNll } from './loss.js';
+import { countHits, mlpTrainStep } from './mlp-step.js';
 import { Rng, Stream } from './rng.js';
 import { GLANCE_STEPS, glanceSequence, drawGlance, type GlanceDraw } from './transforms.js';
 import type { EpochReport, TrainConfig, TrainProgress, TrainResult } from './train.js';
@@ -40,6 +40,8 @@ function concatData(parts: Float32Array[]): Float32Array {
 export class PackedNet {
   readonly params: Record<string, tf.Tensor>;
   readonly trainable: tf.Variable[];
+  /** The names of `trainable`, in its order. */
+  readonly trainableNames: string[];
 
   constructor(
     readonly spec: NetSpec,
@@ -48,6 +50,7 @@ export class PackedNet {
     const train = new Set(trainableNames(spec, replicas[0]));
     this.params = {};
     this.trainable = [];
+    this.trainableNames = [];
     for (const name of Object.keys(replicas[0])) {
       const t = stack(replicas, name);
       if (train.has(name)) {
@@ -55,6 +58,7 @@ export class PackedNet {
         t.dispose();
         this.params[name] = v;
         this.trainable.push(v);
+        this.trainableNames.push(name);
       } else this.params[name] = t;
     }
   }
@@ -65,9 +69,14 @@ export class PackedNet {
 
   /** Log-probabilities [R, n, 10] of x [R, n, 784]; GlanceAgain needs a draw of R*n samples (replicate-major). */
   forward(x: tf.Tensor3D, draw?: GlanceDraw): tf.Tensor3D {
+    return tf.logSoftmax(this.logits(x, draw));
+  }
+
+  /** The logits [R, n, 10] (forward's input to the log-softmax). */
+  logits(x: tf.Tensor3D, draw?: GlanceDraw): tf.Tensor3D {
     const p = this.params as Record<string, tf.Tensor3D>;
     const [r, n] = x.shape;
-    const out = (h: tf.Tensor3D) => tf.logSoftmax(tf.add(tf.matMul(h, p['out.kernel']), p['out.bias'])) as tf.Tensor3D;
+    const out = (h: tf.Tensor3D) => tf.add(tf.matMul(h, p['out.kernel']), p['out.bias']) as tf.Tensor3D;
     if (!isRandomized(this.spec.model)) return out(relu(tf.add(tf.matMul(x, p['base.kernel']), p['base.bias'])) as tf.Tensor3D);
     const seq = tf.reshape(glanceSequence(tf.reshape(x, [r * n, PIXELS]) as tf.Tensor2D, draw!, this.spec.resampling ?? 'bilinear'), [r, n * GLANCE_STEPS, PIXELS]);
     const h1 = relu(tf.add(tf.matMul(seq as tf.Tensor3D, p['base.kernel']), p['base.bias'])) as tf.Tensor3D;
@@ -97,10 +106,7 @@ export class PackedNet {
   }
 }
 
-/** Per replicate: the sum over its samples of the NLL, [R]. */
-function nllSums(logp: tf.Tensor3D, y: tf.Tensor2D): tf.Tensor1D {
-  return tf.neg(tf.sum(tf.mul(logp, tf.oneHot(y, CLASSES)), [1, 2])) as tf.Tensor1D;
-}
+const sum = (a: Float32Array) => a.reduce((s, v) => s + v, 0);
 
 export interface PackHooks {
   /** Each replicate's report of the epoch, in the order of `seeds`. */
@@ -126,6 +132,7 @@ export function trainPacked(
   const transforms = seeds.map((s) => new Rng(s, Stream.transforms));
   const count = Math.min(cfg.limit ?? data.count, data.count);
   const histories: EpochReport[][] = seeds.map(() => []);
+  const adv = { eps: cfg.advEps, units: cfg.advUnits, mix: cfg.advMix };
   try {
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
       const orders = shuffles.map((rng) => rng.permutation(count));
@@ -139,37 +146,38 @@ export function trainPacked(
         const ys = new Int32Array(r * n);
         idx.forEach((i, k) => ys.set(data.labelsAt(i), k * n));
         const draw = isRandomized(spec.model) ? concatDraws(transforms.map((rng) => drawGlance(rng, n))) : undefined;
-        const [loss, hits] = tf.tidy(() => {
-          const x = tf.tensor3d(xs, [r, n, data.size]);
-          const y = tf.tensor2d(ys, [r, n], 'int32');
-          let xAdv: tf.Tensor3D | undefined;
-          if (spec.model === 'AdvNet') {
-            // FGSM per replicate: the gradient of the summed loss w.r.t. x[r] is replicate r's own.
-            const g = tf.grad((xi: tf.Tensor) => tf.sum(nllSums(net.forward(xi as tf.Tensor3D), y)))(x);
-            const step = tf.mul(exactSign(g), pixelEps(cfg.advEps, cfg.advUnits));
-            xAdv = tf.add(x, step) as tf.Tensor3D;
-            if (clipsToPixels(cfg.advUnits)) xAdv = tf.clipByValue(xAdv, 0, 1);
-          }
-          let perReplicate: tf.Tensor1D | undefined;
-          let hitCount: tf.Tensor1D | undefined;
-          optimizer.minimize(() => {
-            const logp = net.forward(x, draw);
-            hitCount = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logp, 2), y), 'int32'), 1)) as tf.Tensor1D;
-            let l = tf.div(nllSums(logp, y), n) as tf.Tensor1D;
-            if (xAdv) l = tf.add(tf.mul(l, cfg.advMix), tf.mul(tf.div(nllSums(net.forward(xAdv), y), n), 1 - cfg.advMix)) as tf.Tensor1D;
-            perReplicate = tf.keep(l);
-            return tf.sum(l) as tf.Scalar;
+        // Per replicate k: the sum of its samples' objective losses and its hits.
+        const addUp = (losses: Float32Array, weight: number) => {
+          for (let k = 0; k < r; k++) lossSum[k] += weight * sum(losses.subarray(k * n, (k + 1) * n));
+        };
+        const addHits = (logits: Float32Array) => {
+          for (let k = 0; k < r; k++) correct[k] += countHits(logits.subarray(k * n * CLASSES), ys.subarray(k * n, (k + 1) * n), CLASSES);
+        };
+        if (!isRandomized(spec.model)) {
+          // NormalNet and AdvNet: the step written out (mlp-step.ts). The objective is the
+          // sum of the replicates' mean losses, so each replicate's gradient is its own.
+          const xy = [tf.tensor3d(xs, [r, n, data.size]), tf.tensor2d(ys, [r, n], 'int32')];
+          const res = mlpTrainStep(net.params, optimizer, net.trainableNames, xy[0], xy[1], spec.model === 'AdvNet' ? adv : undefined);
+          tf.dispose(xy);
+          addUp(res.clean, res.adversarial ? cfg.advMix : 1);
+          if (res.adversarial) addUp(res.adversarial, 1 - cfg.advMix);
+          addHits(res.logits);
+        } else {
+          const out = tf.tidy(() => {
+            const x = tf.tensor3d(xs, [r, n, data.size]);
+            const y = tf.tensor2d(ys, [r, n], 'int32');
+            let logits: tf.Tensor | undefined;
+            optimizer.minimize(() => {
+              logits = tf.keep(net.logits(x, draw));
+              return scaledNll(logits, y, 1 / n);
+            }).dispose();
+            return logits!;
           });
-          return [perReplicate!, hitCount!];
-        });
-        const l = loss.dataSync();
-        const h = hits.dataSync();
-        for (let k = 0; k < r; k++) {
-          lossSum[k] += l[k] * n;
-          correct[k] += h[k];
+          const logits = out.dataSync() as Float32Array;
+          out.dispose();
+          for (let k = 0; k < r; k++) lossSum[k] += sumNll(logits.subarray(k * n * CLASSES), ys.subarray(k * n, (k + 1) * n), CLASSES);
+          addHits(logits);
         }
-        loss.dispose();
-        hits.dispose();
         if (hooks.onProgress && (batch + 1) % (hooks.progressEvery ?? 50) === 0) {
           const done = b + n;
           hooks.onProgress({ epoch, epochs: cfg.epochs, done, total: count, samplesPerSec: (r * done) / ((performance.now() - t0) / 1000) });

@@ -7,9 +7,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EpsUnits } from '../experiments/types.js';
 import type { SplitView } from '../data/shared.js';
-import { fgsm } from '../attacks/fgsm.js';
 import { Adam } from './adam.js';
-import { Net, nllLoss, type NetSpec } from './net.js';
+import { scaledNll, sumNll } from './loss.js';
+import { countHits, mlpTrainStep } from './mlp-step.js';
+import { CLASSES, Net, type NetSpec } from './net.js';
 import { Rng, Stream } from './rng.js';
 import type { WeightSet } from './weights.js';
 
@@ -58,6 +59,8 @@ export interface TrainResult {
   history: EpochReport[];
 }
 
+const sum = (a: Float32Array) => a.reduce((s, v) => s + v, 0);
+
 export function trainNet(
   spec: NetSpec,
   initial: WeightSet,
@@ -74,6 +77,7 @@ export function trainNet(
   const xBuf = new Float32Array(cfg.batchSize * data.size);
   const history: EpochReport[] = [];
   const adversarial = spec.model === 'AdvNet';
+  const adv = { eps: cfg.advEps, units: cfg.advUnits, mix: cfg.advMix };
   try {
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
       const order = shuffleRng.permutation(count);
@@ -84,24 +88,32 @@ export function trainNet(
         const idx = order.subarray(b, Math.min(b + cfg.batchSize, count));
         const n = idx.length;
         const draw = net.draw(transformRng, n);
-        const [cost, hits] = tf.tidy(() => {
-          const x = tf.tensor2d(data.images(idx, xBuf.subarray(0, n * data.size)), [n, data.size]);
-          const y = tf.tensor1d(data.labelsAt(idx), 'int32');
-          const xAdv = adversarial ? fgsm(net, x, y, cfg.advEps, cfg.advUnits) : undefined;
-          let hitCount: tf.Scalar | undefined;
-          const loss = optimizer.minimize(() => {
-            const logp = net.forward(x, draw);
-            hitCount = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logp, 1), y), 'int32'))) as tf.Scalar;
-            const clean = nllLoss(logp, y);
-            if (!xAdv) return clean;
-            return tf.add(tf.mul(clean, cfg.advMix), tf.mul(nllLoss(net.forward(xAdv), y), 1 - cfg.advMix)) as tf.Scalar;
+        const images = data.images(idx, xBuf.subarray(0, n * data.size));
+        const labels = data.labelsAt(idx);
+        if (!net.randomized) {
+          // NormalNet and AdvNet: the step written out (mlp-step.ts).
+          const xy = [tf.tensor2d(images, [n, data.size]), tf.tensor1d(labels, 'int32')];
+          const r = mlpTrainStep(net.params, optimizer, net.trainableNames, xy[0], xy[1], adversarial ? adv : undefined);
+          tf.dispose(xy);
+          lossSum += r.adversarial ? cfg.advMix * sum(r.clean) + (1 - cfg.advMix) * sum(r.adversarial) : sum(r.clean);
+          correct += countHits(r.logits, labels, CLASSES);
+        } else {
+          // GlanceAgain: autodiff; the reported loss and hits come from the logits, read back.
+          const out = tf.tidy(() => {
+            const x = tf.tensor2d(images, [n, data.size]);
+            const y = tf.tensor1d(labels, 'int32');
+            let logits: tf.Tensor | undefined;
+            optimizer.minimize(() => {
+              logits = tf.keep(net.logits(x, draw));
+              return scaledNll(logits, y, 1 / n);
+            }).dispose();
+            return logits!;
           });
-          return [loss, hitCount!];
-        });
-        lossSum += cost.dataSync()[0] * n;
-        correct += hits.dataSync()[0];
-        cost.dispose();
-        hits.dispose();
+          const logits = out.dataSync();
+          out.dispose();
+          lossSum += sumNll(logits, labels, CLASSES);
+          correct += countHits(logits, labels, CLASSES);
+        }
         if (hooks.onProgress && (batch + 1) % (hooks.progressEvery ?? 50) === 0) {
           const done = b + n;
           hooks.onProgress({ epoch, epochs: cfg.epochs, done, total: count, samplesPerSec: done / ((performance.now() - t0) / 1000) });
