@@ -130,6 +130,8 @@ describe('node: the fused TensorFlow LSTM kernels (BlockLSTMV2 and its gradient)
       const weights = rand([...lead, n, steps, units], 1);
       const loss = (impl: typeof lstmLayer) => (x: tf.Tensor, w: tf.Tensor, u: tf.Tensor, b: tf.Tensor) =>
         tf.sum(tf.mul(impl(x as tf.Tensor3D, { inputKernel: w, recurrentKernel: u, bias: b }), weights));
+      // The first call makes the layer's int64 sequence length, kept for later calls (native-lstm.ts).
+      tf.tidy(() => { lstmLayer(inputs[0] as tf.Tensor3D, { inputKernel: inputs[1], recurrentKernel: inputs[2], bias: inputs[3] }); });
       const before = tf.memory().numTensors;
       const [nativeGrads, opGrads] = [lstmLayer, lstmLayerOps].map((impl) => tf.grads(loss(impl))(inputs));
       const values = [lstmLayer, lstmLayerOps].map((impl) =>

@@ -9,18 +9,44 @@
  * tfjs-op implementation in src/models/lstm.ts).
  *
  * tfjs-node runs a kernel it does not wrap through its backend's
- * executeMultipleOutputs; the sequence length is an int64 scalar, which tfjs
- * represents with tfjs-node's Int64Scalar.
+ * executeMultipleOutputs; the sequence length is an int64 scalar, made once
+ * (sequenceLength below).
  */
 import * as tf from '@tensorflow/tfjs';
 import { nodeBackend, nodeHelpers } from './native-kernels.js';
+
+/**
+ * The int64 scalar `steps` as a tensor on the TensorFlow side, made once per value.
+ * tfjs-node turns an Int64Scalar input into a new TensorFlow tensor on every call
+ * and never deletes it: 1.7 KB of native memory per forward + backward pass of a
+ * layer (bench/leak-lstm.ts; ~50 MB for one GlanceAgain seed's 15 epochs).
+ */
+const sequenceLengths = new Map<number, tf.Tensor>();
+function sequenceLength(steps: number): tf.Tensor {
+  let t = sequenceLengths.get(steps);
+  if (!t) {
+    const backend = nodeBackend();
+    const { Int64Scalar, createTensorsTypeOpAttr } = nodeHelpers();
+    // Identity of an Int64Scalar gives a tensor tfjs can hold (as 'int32'; the
+    // TensorFlow handle stays int64). tfjs-node warns about int64 outputs; this one is meant.
+    const warn = console.warn;
+    console.warn = () => {};
+    try {
+      t = tf.keep(backend.executeMultipleOutputs('Identity', [createTensorsTypeOpAttr('T', 'int64')], [new Int64Scalar(steps)], 1)[0]);
+    } finally {
+      console.warn = warn;
+    }
+    sequenceLengths.set(steps, t);
+  }
+  return t;
+}
 
 /** The hidden states [n, T, h] of x [n, T, in]; differentiable in all four inputs. Call inside tf.tidy. */
 export const nativeLstm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x, w, u, b] = args as tf.Tensor[];
   const save = args[4] as tf.GradSaveFunc;
   const backend = nodeBackend();
-  const { Int64Scalar, createTensorsTypeOpAttr } = nodeHelpers();
+  const { createTensorsTypeOpAttr } = nodeHelpers();
   const [n, steps, inSize] = x.shape;
   const units = u.shape[0];
   const float = createTensorsTypeOpAttr('T', 'float32');
@@ -34,7 +60,7 @@ export const nativeLstm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveF
   const outs = backend.executeMultipleOutputs(
     'BlockLSTMV2',
     [{ name: 'cell_clip', type: backend.binding.TF_ATTR_FLOAT, value: 0 }, noPeephole, float],
-    [new Int64Scalar(steps), ...common],
+    [sequenceLength(steps), ...common],
     7,
   );
   const value = tf.transpose(outs[6], [1, 0, 2]);
@@ -49,7 +75,7 @@ export const nativeLstm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveF
       'BlockLSTMGradV2',
       [noPeephole, float],
       [
-        new Int64Scalar(steps), sx, sState, sState, sKernel, sPeephole, sPeephole, sPeephole, sBias,
+        sequenceLength(steps), sx, sState, sState, sKernel, sPeephole, sPeephole, sPeephole, sBias,
         ...activations, noCellGrad, tf.transpose(dy, [1, 0, 2]),
       ],
       8,
