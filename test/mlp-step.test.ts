@@ -1,11 +1,12 @@
 /**
  * The written-out training step of NormalNet/AdvNet (src/models/mlp-step.ts) and the
  * fused loss (src/models/loss.ts) against tfjs autodiff of the model as defined in
- * net.ts, on cpu and, when built, on native TensorFlow (whose SSCE and ReluGrad
- * kernels they use there): loss value, every weight gradient, the input gradient,
+ * net.ts, on cpu, wasm and, when built, native TensorFlow (whose SSCE and
+ * ReluGrad kernels they use there): loss value, every weight gradient, the input gradient,
  * AdvNet's two-pass objective, packed replicates, reported loss and hits, no leaks.
  */
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveDataset } from '../src/data/registry.js';
 import { loadShared, splitView } from '../src/data/shared.js';
@@ -43,7 +44,7 @@ function expectClose(actual: tf.Tensor | Float32Array, expected: tf.Tensor | Flo
   expect(m).toBeLessThanOrEqual(rel * (1 + maxAbs(b)));
 }
 
-const backends = [{ name: 'cpu', skip: false }, { name: 'tensorflow', skip: !native.built }];
+const backends = [{ name: 'cpu', skip: false }, { name: 'wasm', skip: false }, { name: 'tensorflow', skip: !native.built }];
 
 for (const { name: backend, skip } of backends) {
   describe.skipIf(skip)(`on ${backend}`, () => {
