@@ -1,8 +1,9 @@
 /**
- * ReLU with a gradient of three plain kernels (one on native TensorFlow):
- * dy * (y > 0). tfjs's own ReLU gradient calls Step, which tfjs-node builds from ~10 kernels and a JavaScript
- * array of ones the size of the input (a GlanceAgain step's [384, 784] decoder
- * output paid for it every step). Same subgradient at 0 as tfjs (0).
+ * ReLU with a gradient of three plain kernels, one (ReluGrad) on native TensorFlow:
+ * dy * (y > 0). tfjs's own ReLU gradient calls Step, which tfjs-node builds from
+ * ~10 kernels and a JavaScript array of ones the size of the input (a GlanceAgain
+ * step's [384, 784] decoder output paid for it every step). Same subgradient at 0
+ * as tfjs (0).
  */
 import * as tf from '@tensorflow/tfjs';
 import { onNativeBackend } from '../backend/load.js';
