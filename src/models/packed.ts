@@ -13,11 +13,11 @@ import { CLASSES, LSTM_UNITS, PIXELS, isRandomized, trainableNames, type NetSpec
 import { lstmLayer } from './lstm.js';
 import { relu } from './relu.js';
 import { Adam } from './adam.js';
-import { scaledNll, sumNll } from './loss.js';
+import { sumNll } from './loss.js';
 import { countHits, mlpTrainStep } from './mlp-step.js';
 import { Rng, Stream } from './rng.js';
 import { GLANCE_STEPS, glanceSequence, drawGlance, type GlanceDraw } from './transforms.js';
-import type { EpochReport, TrainConfig, TrainProgress, TrainResult } from './train.js';
+import { autodiffStep, type EpochReport, type TrainConfig, type TrainProgress, type TrainResult } from './train.js';
 import type { WeightSet } from './weights.js';
 
 /** Weights stacked on a leading replicate axis; biases get [R, 1, units] so they broadcast over the batch. */
@@ -163,18 +163,10 @@ export function trainPacked(
           if (res.adversarial) addUp(res.adversarial, 1 - cfg.advMix);
           addHits(res.logits);
         } else {
-          const out = tf.tidy(() => {
-            const x = tf.tensor3d(xs, [r, n, data.size]);
-            const y = tf.tensor2d(ys, [r, n], 'int32');
-            let logits: tf.Tensor | undefined;
-            optimizer.minimize(() => {
-              logits = tf.keep(net.logits(x, draw));
-              return scaledNll(logits, y, 1 / n);
-            }).dispose();
-            return logits!;
-          });
-          const logits = out.dataSync() as Float32Array;
-          out.dispose();
+          const logits = autodiffStep(optimizer, n, () => ({
+            logits: net.logits(tf.tensor3d(xs, [r, n, data.size]), draw),
+            labels: tf.tensor2d(ys, [r, n], 'int32'),
+          }));
           for (let k = 0; k < r; k++) lossSum[k] += sumNll(logits.subarray(k * n * CLASSES), ys.subarray(k * n, (k + 1) * n), CLASSES);
           addHits(logits);
         }

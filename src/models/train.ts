@@ -61,6 +61,26 @@ export interface TrainResult {
 
 const sum = (a: Float32Array) => a.reduce((s, v) => s + v, 0);
 
+/**
+ * One Adam step on scale 1/n times the summed NLL of the labels under the logits that
+ * `forward` computes (autodiff; GlanceAgain here and in packed.ts); returns the
+ * logits, read back, for the reported loss and hits.
+ */
+export function autodiffStep(optimizer: Adam, n: number, forward: () => { logits: tf.Tensor; labels: tf.Tensor }): Float32Array {
+  const out = tf.tidy(() => {
+    let kept: tf.Tensor | undefined;
+    optimizer.minimize(() => {
+      const { logits, labels } = forward();
+      kept = tf.keep(logits);
+      return scaledNll(logits, labels, 1 / n);
+    }).dispose();
+    return kept!;
+  });
+  const logits = out.dataSync() as Float32Array;
+  out.dispose();
+  return logits;
+}
+
 export function trainNet(
   spec: NetSpec,
   initial: WeightSet,
@@ -99,18 +119,10 @@ export function trainNet(
           correct += countHits(r.logits, labels, CLASSES);
         } else {
           // GlanceAgain: autodiff; the reported loss and hits come from the logits, read back.
-          const out = tf.tidy(() => {
-            const x = tf.tensor2d(images, [n, data.size]);
-            const y = tf.tensor1d(labels, 'int32');
-            let logits: tf.Tensor | undefined;
-            optimizer.minimize(() => {
-              logits = tf.keep(net.logits(x, draw));
-              return scaledNll(logits, y, 1 / n);
-            }).dispose();
-            return logits!;
-          });
-          const logits = out.dataSync();
-          out.dispose();
+          const logits = autodiffStep(optimizer, n, () => ({
+            logits: net.logits(tf.tensor2d(images, [n, data.size]), draw),
+            labels: tf.tensor1d(labels, 'int32'),
+          }));
           lossSum += sumNll(logits, labels, CLASSES);
           correct += countHits(logits, labels, CLASSES);
         }
