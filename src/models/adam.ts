@@ -20,6 +20,8 @@ export class Adam {
   private t = 0;
   private readonly sizes: number[];
   private readonly flat: boolean;
+  /** beta1, 1 - beta1, beta2, 1 - beta2 as tensors, made once: a JS number operand is a new scalar tensor per op. */
+  private readonly constants: tf.Scalar[];
 
   constructor(
     private readonly vars: tf.Variable[],
@@ -38,6 +40,7 @@ export class Adam {
     const shapes = this.flat ? [[this.sizes.reduce((a, b) => a + b, 0)]] : vars.map((v) => v.shape);
     this.m = shapes.map((s) => tf.zeros(s));
     this.v = shapes.map((s) => tf.zeros(s));
+    this.constants = [beta1, 1 - beta1, beta2, 1 - beta2].map((c) => tf.scalar(c));
   }
 
   /** Computes f and its gradient w.r.t. the weights, applies one Adam step, and returns f's value. */
@@ -52,19 +55,21 @@ export class Adam {
     this.t++;
     const correction1 = 1 - this.beta1 ** this.t;
     const root2 = Math.sqrt(1 - this.beta2 ** this.t);
+    const [b1, c1, b2, c2] = this.constants;
     const update = (g: tf.Tensor, m: tf.Tensor, v: tf.Tensor) => {
-      const m2 = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
-      const v2 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+      const m2 = tf.add(tf.mul(m, b1), tf.mul(g, c1));
+      const v2 = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), c2));
       const step = tf.mul(tf.div(m2, tf.add(tf.sqrt(v2), this.epsilon * root2)), (this.lr * root2) / correction1);
       // Kept: the caller's tidy (a training step) must not dispose the optimiser's state.
       return { m: tf.keep(m2), v: tf.keep(v2), step };
     };
     const next = tf.tidy(() => {
       if (this.flat) {
-        const g = tf.concat(grads.map((gw) => tf.reshape(gw, [-1])));
+        // A reshape is a kernel call on node: none for weights that are vectors already.
+        const g = tf.concat(grads.map((gw) => (gw.rank === 1 ? gw : tf.reshape(gw, [-1]))));
         const u = update(g, this.m[0], this.v[0]);
         const parts = tf.split(u.step, this.sizes);
-        this.vars.forEach((w, k) => w.assign(tf.sub(w, tf.reshape(parts[k], w.shape))));
+        this.vars.forEach((w, k) => w.assign(tf.sub(w, w.rank === 1 ? parts[k] : tf.reshape(parts[k], w.shape))));
         return [[u.m], [u.v]];
       }
       const us = this.vars.map((w, k) => update(grads[k], this.m[k], this.v[k]));
@@ -76,6 +81,6 @@ export class Adam {
   }
 
   dispose(): void {
-    tf.dispose([...this.m, ...this.v]);
+    tf.dispose([...this.m, ...this.v, ...this.constants]);
   }
 }

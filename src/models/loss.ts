@@ -13,6 +13,8 @@ import { nativeSoftmaxCrossEntropy } from '../backend/native-kernels.js';
 export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): { losses: tf.Tensor; backprop: tf.Tensor } {
   const classes = logits.shape[logits.rank - 1]!;
   if (onNativeBackend()) {
+    // The kernel takes [m, c] and [m]; a reshape is a kernel call on node, so only when needed.
+    if (logits.rank === 2) return nativeSoftmaxCrossEntropy(logits as tf.Tensor2D, labels as tf.Tensor1D);
     const { losses, backprop } = nativeSoftmaxCrossEntropy(tf.reshape(logits, [-1, classes]), tf.reshape(labels, [-1]));
     return { losses: tf.reshape(losses, labels.shape), backprop: tf.reshape(backprop, logits.shape) };
   }
