@@ -27,6 +27,8 @@ export function pinning(cores: string): string[] {
 
 export interface Finished {
   code: number | null;
+  /** The signal that ended the process, if one did (a crash: SIGSEGV, SIGABRT; SIGKILL: the timeout). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   /** The last lines of stderr, for error messages. */
   stderrTail: string[];
@@ -51,10 +53,10 @@ export function run(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: strin
       }
     });
     child.on('error', (e) => tail.push(`cannot start ${argv[0]}: ${e.message}`));
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       if (partial) tail.push(partial);
-      resolve({ code, stdout, stderrTail: tail });
+      resolve({ code, signal, stdout, stderrTail: tail });
     });
   });
 }
@@ -73,6 +75,9 @@ export async function runChild(job: ChildJob, cores?: string, timeoutMs = 15 * 6
   const done = await run(argv, { env, show: (l) => l.startsWith('  '), timeoutMs });
   const line = done.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
   if (line) return JSON.parse(line.slice(RESULT_MARK.length)) as ChildResult;
-  const why = done.stderrTail.filter((l) => l.trim()).slice(-3).join(' | ') || `exit code ${done.code}`;
+  // How it ended first: a crash's stderr tail is often only TensorFlow's start-up lines.
+  const ended = done.signal ? `killed by ${done.signal}` : `exit code ${done.code}`;
+  const tail = done.stderrTail.filter((l) => l.trim()).slice(-3).join(' | ');
+  const why = tail ? `${ended}; stderr: ${tail}` : ended;
   return { state: 'skipped', backend: job.backend, reason: `the measuring process failed: ${why}` };
 }
