@@ -41,6 +41,48 @@ import { fileURLToPath } from 'node:url';
 const TFJS_NODE_VERSION = '4.22.0';
 const PIP_SPEC = 'tensorflow-cpu==2.21.0';
 const STAMP = '.glance-native.json';
+
+// Source patches applied to tfjs-node's addon before it is built; their ids go into the stamp, so a
+// cache built without one is rebuilt.
+//  - attr-name-set-mutex: binding/tfjs_backend.cc keeps every op attribute name in ONE process-wide
+//    std::set (the strings must outlive the op) and inserts into it on every op, unguarded. The addon
+//    is loaded once per process, so worker threads share the set: two workers running their first ops
+//    at once corrupt it (SIGSEGV in AssignOpAttr's std::set insert; 2 of 12 two-worker bench pools
+//    crashed within a second of starting). The patch guards the insert with a mutex; set elements stay
+//    where they are, so the returned pointer stays valid after the lock is released.
+const PATCHES = [{
+  id: 'attr-name-set-mutex',
+  file: 'binding/tfjs_backend.cc',
+  edits: [
+    ['#include <set>\n', '#include <mutex>\n#include <set>\n'],
+    ['static std::set<std::string> ATTR_NAME_SET;\n',
+      'static std::set<std::string> ATTR_NAME_SET;\n' +
+      '// glance-bench patch: worker threads share this set (one addon per process).\n' +
+      'static std::mutex ATTR_NAME_SET_MUTEX;\n'],
+    ['  const char *attr_name =\n      ATTR_NAME_SET.insert(attr_name_string.c_str()).first->c_str();\n',
+      '  const char *attr_name;\n  {\n    std::lock_guard<std::mutex> lock(ATTR_NAME_SET_MUTEX);\n' +
+      '    attr_name = ATTR_NAME_SET.insert(attr_name_string.c_str()).first->c_str();\n  }\n'],
+  ],
+}];
+const PATCH_IDS = PATCHES.map((p) => p.id);
+
+/** Applies PATCHES to the unpacked package; each edit's text must occur exactly once. */
+function applyPatches(pkg) {
+  for (const patch of PATCHES) {
+    const file = path.join(pkg, patch.file);
+    let text = fs.readFileSync(file, 'utf8');
+    for (const [from, to] of patch.edits) {
+      const at = text.indexOf(from);
+      if (at < 0 || text.indexOf(from, at + 1) >= 0) {
+        throw new Fail(`patch ${patch.id}: ${patch.file} of tfjs-node ${TFJS_NODE_VERSION} does not contain ` +
+          `exactly one ${JSON.stringify(from.split('\n')[0])}; the addon source changed, update PATCHES in scripts/native.mjs`);
+      }
+      text = text.slice(0, at) + to + text.slice(at + from.length);
+    }
+    fs.writeFileSync(file, text);
+  }
+  return PATCH_IDS.join(', ');
+}
 const HEADER_DIRS = ['tensorflow/c/', 'tensorflow/core/platform/', 'xla/tsl/', 'tsl/'];
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -373,7 +415,7 @@ function findBinding(pkgDir) {
 function pkgStageComplete(dir, tfStamp) {
   const stamp = readJson(path.join(dir, STAMP));
   if (!stamp || stamp.tfjsNode !== TFJS_NODE_VERSION || stamp.tfSource !== tfStamp.source ||
-      stamp.tfCreated !== tfStamp.created) return undefined;
+      stamp.tfCreated !== tfStamp.created || PATCH_IDS.some((id) => !(stamp.patches ?? []).includes(id))) return undefined;
   const ok = findBinding(dir) && fs.existsSync(path.join(dir, 'dist/index.js')) &&
     fs.existsSync(path.join(dir, 'node_modules/@mapbox/node-pre-gyp')) &&
     !fs.existsSync(path.join(dir, 'node_modules/@tensorflow'));
@@ -450,6 +492,8 @@ async function buildPkgStage(cache, opts, tmp, tfStamp) {
     return `${fs.readdirSync(path.join(pkg, 'node_modules')).length} packages, ${mb(du(path.join(pkg, 'node_modules')))}`;
   });
 
+  await step('tfjs-node: patch the addon source', () => applyPatches(pkg));
+
   await step('tfjs-node: node-pre-gyp install --build-from-source', () => {
     run('npm', ['exec', '--no', '--', 'node-pre-gyp', 'install', '--build-from-source'], {
       cwd: pkg, verbose: opts.verbose, env: childEnv(nodedirEnv()), what: 'building tfjs_binding.node',
@@ -472,7 +516,7 @@ async function buildPkgStage(cache, opts, tmp, tfStamp) {
 
   const stamp = {
     tfjsNode: TFJS_NODE_VERSION, tensorflow, tfSource: tfStamp.source, tfCreated: tfStamp.created,
-    node: process.version, created: new Date().toISOString(),
+    patches: PATCH_IDS, node: process.version, created: new Date().toISOString(),
   };
   fs.writeFileSync(path.join(pkg, STAMP), `${JSON.stringify(stamp, null, 2)}\n`);
   fs.unlinkSync(path.join(pkg, 'deps'));
@@ -489,7 +533,8 @@ const COPIES = ['package.json', 'dist', 'README.md', 'LICENSE'];
 
 function linkedCorrectly(pkgDir, pkgStamp) {
   const marker = readJson(path.join(TARGET, STAMP));
-  if (!marker || marker.cache !== pkgDir || marker.created !== pkgStamp.created) return false;
+  if (!marker || marker.cache !== pkgDir || marker.created !== pkgStamp.created ||
+      PATCH_IDS.some((id) => !(marker.patches ?? []).includes(id))) return false;
   return LINKS.every((l) => {
     try { return fs.readlinkSync(path.join(TARGET, l)) === path.join(pkgDir, l) && fs.existsSync(path.join(TARGET, l)); } catch { return false; }
   }) && fs.existsSync(path.join(TARGET, 'dist/index.js'));
@@ -505,7 +550,7 @@ function linkIntoProject(pkgDir, pkgStamp) {
   for (const l of LINKS) fs.symlinkSync(path.join(pkgDir, l), path.join(tmp, l));
   fs.writeFileSync(path.join(tmp, STAMP), `${JSON.stringify({
     note: 'Installed by npm run native (scripts/native.mjs): JS copied, deps/lib/node_modules linked to the cache.',
-    cache: pkgDir, created: pkgStamp.created, tensorflow: pkgStamp.tensorflow,
+    cache: pkgDir, created: pkgStamp.created, tensorflow: pkgStamp.tensorflow, patches: pkgStamp.patches ?? [],
   }, null, 2)}\n`);
   rm(TARGET); // npm's own copy without binaries, or a stale link
   fs.renameSync(tmp, TARGET);
@@ -591,13 +636,18 @@ async function main() {
   if (!opts.force && !explicit && fs.existsSync(path.join(TARGET, 'package.json'))) {
     const t = Date.now();
     const res = checkProject();
-    if (!res.error) {
-      const ours = fs.existsSync(path.join(TARGET, STAMP));
+    const ours = fs.existsSync(path.join(TARGET, STAMP));
+    const missing = ours ? PATCH_IDS.filter((id) => !(readJson(path.join(TARGET, STAMP))?.patches ?? []).includes(id)) : [];
+    if (!res.error && missing.length) {
+      log(`native: the built addon lacks the patch ${missing.join(', ')} (see PATCHES in scripts/native.mjs); rebuilding it`);
+    } else if (!res.error) {
+      if (!ours) log('native: note: this tfjs-node was installed by npm, unpatched: its worker threads can crash at start-up (PATCHES in scripts/native.mjs)');
       log(`native: nothing to do: @tensorflow/tfjs-node loads (backend '${res.backend}', TensorFlow ${res.tensorflow}, ` +
         `tfjs ${res.tfjs}, one tfjs-core, worker threads ok${ours ? '' : ', installed by npm'}), checked in ${secs(Date.now() - t)}`);
       return 0;
+    } else {
+      log(`native: node_modules/@tensorflow/tfjs-node does not work yet: ${res.error.split('\n')[0]}`);
     }
-    log(`native: node_modules/@tensorflow/tfjs-node does not work yet: ${res.error.split('\n')[0]}`);
   }
 
   if (process.platform !== 'linux' || process.arch !== 'x64') {
