@@ -76,7 +76,7 @@ export function mlpGradients(p: MlpParams, passes: MlpPass[], scales: number[]):
   };
 }
 
-/** Per row of logits [m * classes] (read back), the index of the largest (the first on ties, as tf.argMax). */
+/** How many rows of logits [m * classes] (read back) have their largest entry at the label (the first on ties, as tf.argMax). */
 export function countHits(logits: Float32Array | ArrayLike<number>, labels: ArrayLike<number>, classes: number): number {
   let hits = 0;
   for (let i = 0; i < labels.length; i++) {
