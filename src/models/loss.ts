@@ -3,7 +3,8 @@
  * gradient softmax - onehot computed in the same pass. On native TensorFlow both
  * come from one kernel (src/backend/native-kernels.ts); elsewhere from the
  * log-softmax ops. `scaledNll` is log-softmax + nllLoss (net.ts) as one op with a
- * one-multiply gradient, for models trained through autodiff (GlanceAgain).
+ * one-multiply gradient, for models trained through autodiff (GlanceAgain). The
+ * trainers' reported loss and hits come from logits read back (sumNll, countHits).
  */
 import * as tf from '@tensorflow/tfjs';
 import { onNativeBackend } from '../backend/load.js';
@@ -53,4 +54,15 @@ export function sumNll(logits: ArrayLike<number>, labels: ArrayLike<number>, cla
     total += max + Math.log(z) - logits[row + labels[i]];
   }
   return total;
+}
+
+/** How many rows of logits [m * classes] (read back) have their largest entry at the label (the first on ties, as tf.argMax). */
+export function countHits(logits: Float32Array | ArrayLike<number>, labels: ArrayLike<number>, classes: number): number {
+  let hits = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (logits[i * classes + c] > logits[i * classes + best]) best = c;
+    if (best === labels[i]) hits++;
+  }
+  return hits;
 }

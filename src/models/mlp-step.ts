@@ -76,17 +76,6 @@ export function mlpGradients(p: MlpParams, passes: MlpPass[], scales: number[]):
   };
 }
 
-/** How many rows of logits [m * classes] (read back) have their largest entry at the label (the first on ties, as tf.argMax). */
-export function countHits(logits: Float32Array | ArrayLike<number>, labels: ArrayLike<number>, classes: number): number {
-  let hits = 0;
-  for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (logits[i * classes + c] > logits[i * classes + best]) best = c;
-    if (best === labels[i]) hits++;
-  }
-  return hits;
-}
-
 /** AdvNet's adversarial training: FGSM eps in units, and the weight of the clean loss. */
 export interface AdversarialTraining {
   eps: number;

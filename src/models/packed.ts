@@ -13,8 +13,8 @@ import { CLASSES, LSTM_UNITS, PIXELS, isRandomized, trainableNames, type NetSpec
 import { lstmLayer } from './lstm.js';
 import { relu } from './relu.js';
 import { Adam } from './adam.js';
-import { sumNll } from './loss.js';
-import { countHits, mlpTrainStep } from './mlp-step.js';
+import { countHits, sumNll } from './loss.js';
+import { mlpTrainStep } from './mlp-step.js';
 import { Rng, Stream } from './rng.js';
 import { GLANCE_STEPS, glanceSequence, drawGlance, type GlanceDraw } from './transforms.js';
 import { autodiffStep, type EpochReport, type TrainConfig, type TrainProgress, type TrainResult } from './train.js';
