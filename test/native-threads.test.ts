@@ -35,3 +35,11 @@ describe.skipIf(!ours)('native backend in worker threads (addon built by npm run
     }
   }, 180_000);
 });
+
+describe('nativeAddonPatches (glance doctor)', () => {
+  it('lists the patches of an addon built by npm run native, and nothing for any other', async () => {
+    const { nativeAddonPatches } = await import('../src/backend/probe.js');
+    if (ours) expect(nativeAddonPatches()).toContain('attr-name-set-mutex');
+    else expect(nativeAddonPatches()).toBeUndefined();
+  });
+});

@@ -6,6 +6,9 @@
  * probe does not change the backend a thread selected. Nothing here prints.
  */
 import * as tf from '@tensorflow/tfjs';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 
 import type { BackendInfo, BackendName } from '../experiments/types.js';
 import { activeTfjsBackend, BackendLoadError, loadBackend } from './load.js';
@@ -35,6 +38,23 @@ export async function probeBackend(name: BackendName): Promise<BackendProbe> {
     return { name, loads: false, reason: e instanceof Error ? e.message : String(e) };
   } finally {
     if (before !== undefined && activeTfjsBackend() !== before) await tf.setBackend(before);
+  }
+}
+
+/**
+ * The source patches of a native addon built by `npm run native` (PATCHES in
+ * scripts/native.mjs, listed in the marker it writes), or undefined for a
+ * tfjs-node that npm installed (or none). 'attr-name-set-mutex' is what makes the
+ * addon safe in several worker threads.
+ */
+export function nativeAddonPatches(): string[] | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const dir = path.dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
+    const marker = JSON.parse(fs.readFileSync(path.join(dir, '.glance-native.json'), 'utf8')) as { patches?: string[] };
+    return marker.patches ?? [];
+  } catch {
+    return undefined;
   }
 }
 

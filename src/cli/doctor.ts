@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { configureNativeThreads } from '../backend/native-env.js';
-import { availableBackends } from '../backend/probe.js';
+import { availableBackends, nativeAddonPatches } from '../backend/probe.js';
 import { resolveDataset } from '../data/registry.js';
 import { loadShared, splitView, type SplitView } from '../data/shared.js';
 import type { ModelName } from '../experiments/types.js';
@@ -35,6 +35,13 @@ export function doctorCommand(): Command {
         }
         const v = p.info!;
         console.log(`${p.name}: loads (tfjs ${v.tfjs}${v.tensorflow ? `, TensorFlow ${v.tensorflow}` : ''}${p.tfjsNode ? `, tfjs-node ${p.tfjsNode}` : ''})`);
+        if (p.name === 'node') {
+          // tfjs-node's own addon races when several worker threads start (scripts/native.mjs, PATCHES).
+          console.log(nativeAddonPatches()?.includes('attr-name-set-mutex')
+            ? '  worker threads: safe (addon built by npm run native, with its worker-thread patch)'
+            : '  worker threads: this addon is unpatched, and two or more workers can crash at start-up; ' +
+              'what to do: npm run native -- --force (builds a patched one), or run with --workers 1');
+        }
         if (view) {
           await tf.setBackend(p.name === 'node' ? 'tensorflow' : p.name);
           const fast = p.name !== 'cpu';
