@@ -72,8 +72,8 @@ export function weightShapes(spec: NetSpec): Record<string, number[]> {
 /** A model bound to tensors. Frozen weights are plain tensors, so no gradient work is done for them. */
 export class Net {
   readonly params: Record<string, tf.Tensor>;
+  /** The weights that train (trainableNames below), as variables in that order. */
   readonly trainable: tf.Variable[];
-  /** The names of `trainable`, in its order. */
   readonly trainableNames: string[];
   readonly randomized: boolean;
 
@@ -81,22 +81,19 @@ export class Net {
     readonly spec: NetSpec,
     weights: WeightSet,
   ) {
-    const train = new Set(trainableNames(spec, weights));
+    this.trainableNames = trainableNames(spec, weights);
+    const train = new Set(this.trainableNames);
     this.params = {};
-    this.trainable = [];
-    this.trainableNames = [];
     for (const [name, w] of Object.entries(weights)) {
       const t = tf.tensor(w.data, w.shape);
       if (train.has(name)) {
-        const v = tf.variable(t, true, undefined);
+        this.params[name] = tf.variable(t, true, undefined);
         t.dispose();
-        this.params[name] = v;
-        this.trainable.push(v);
-        this.trainableNames.push(name);
       } else {
         this.params[name] = t;
       }
     }
+    this.trainable = this.trainableNames.map((name) => this.params[name] as tf.Variable);
     this.randomized = isRandomized(spec.model);
   }
 

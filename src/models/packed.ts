@@ -39,28 +39,25 @@ function concatData(parts: Float32Array[]): Float32Array {
 
 export class PackedNet {
   readonly params: Record<string, tf.Tensor>;
+  /** The weights that train (trainableNames below), as variables in that order. */
   readonly trainable: tf.Variable[];
-  /** The names of `trainable`, in its order. */
   readonly trainableNames: string[];
 
   constructor(
     readonly spec: NetSpec,
     readonly replicas: WeightSet[],
   ) {
-    const train = new Set(trainableNames(spec, replicas[0]));
+    this.trainableNames = trainableNames(spec, replicas[0]);
+    const train = new Set(this.trainableNames);
     this.params = {};
-    this.trainable = [];
-    this.trainableNames = [];
     for (const name of Object.keys(replicas[0])) {
       const t = stack(replicas, name);
       if (train.has(name)) {
-        const v = tf.variable(t, true);
+        this.params[name] = tf.variable(t, true);
         t.dispose();
-        this.params[name] = v;
-        this.trainable.push(v);
-        this.trainableNames.push(name);
       } else this.params[name] = t;
     }
+    this.trainable = this.trainableNames.map((name) => this.params[name] as tf.Variable);
   }
 
   get count(): number {
