@@ -13,14 +13,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { installWasmMatMulFix } from '../src/backend/wasm-matmul.js';
-import { resolveDataset } from '../src/data/registry.js';
-import { loadShared, splitView } from '../src/data/shared.js';
 import type { ModelName } from '../src/experiments/types.js';
 import { fgsm, inputGradient } from '../src/attacks/fgsm.js';
 import { initWeights, Net, nllLoss, type NetSpec } from '../src/models/net.js';
 import { fixedDraw } from '../src/models/transforms.js';
 import { lstmLayer, lstmLayerOps } from '../src/models/lstm.js';
 import { Rng } from '../src/models/rng.js';
+import { mnistTestSample } from './fixtures/mnist-sample.js';
 import { nativeStatus } from './fixtures/native-status.js';
 
 const native = nativeStatus();
@@ -29,10 +28,7 @@ let x: Float32Array;
 let y: Int32Array;
 
 beforeAll(async () => {
-  const view = splitView(loadShared(resolveDataset({ dataset: 'mnist' })), 'test');
-  const idx = Array.from({ length: N }, (_, i) => i * 37);
-  x = view.images(idx);
-  y = view.labelsAt(idx);
+  ({ x, y } = mnistTestSample(N, 37));
   await tf.setBackend('wasm');
   installWasmMatMulFix();
   if (native.built) await import('@tensorflow/tfjs-node');

@@ -8,8 +8,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveDataset } from '../src/data/registry.js';
-import { loadShared, splitView } from '../src/data/shared.js';
 import { inputGradient } from '../src/attacks/fgsm.js';
 import { Adam } from '../src/models/adam.js';
 import { countHits, scaledNll, softmaxCrossEntropy, sumNll } from '../src/models/loss.js';
@@ -18,6 +16,7 @@ import { initWeights, Net, nllLoss } from '../src/models/net.js';
 import { PackedNet } from '../src/models/packed.js';
 import { relu, reluGrad } from '../src/models/relu.js';
 import { Rng } from '../src/models/rng.js';
+import { mnistTestSample } from './fixtures/mnist-sample.js';
 import { nativeStatus } from './fixtures/native-status.js';
 
 const native = nativeStatus();
@@ -26,10 +25,7 @@ let x: Float32Array;
 let y: Int32Array;
 
 beforeAll(async () => {
-  const view = splitView(loadShared(resolveDataset({ dataset: 'mnist' })), 'test');
-  const idx = Array.from({ length: 3 * N }, (_, i) => i * 29);
-  x = view.images(idx);
-  y = view.labelsAt(idx);
+  ({ x, y } = mnistTestSample(3 * N, 29));
   if (native.built) await import('@tensorflow/tfjs-node');
 });
 
