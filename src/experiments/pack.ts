@@ -1,11 +1,11 @@
 /**
  * Replicate packing in the job grid: with pack n > 1 the training jobs of each
  * model are chunks of n consecutive seeds (in config.seeds order), trained as one
- * batched computation. Packing pays off on the native backend only: at 3 seeds
- * 1.80x NormalNet, 1.89x AdvNet, 1.05x GlanceAgain replicate-samples/s
- * (`npx tsx bench/packing.ts node 3`; GlanceAgain's step is bound by its matmuls
- * since the LSTM runs as fused kernels); on wasm a pack trains about 4x slower
- * than its seeds one at a time. Pure.
+ * batched computation. Packing pays off on the native backend only, and less since
+ * NormalNet/AdvNet train through a written-out step (models/mlp-step.ts): at 3
+ * seeds 1.01x NormalNet, 1.11x AdvNet, 1.07x GlanceAgain replicate-samples/s in
+ * the last full bench (bench/results.md; before that step 1.80x, 1.89x, 1.05x);
+ * on wasm a pack trains about 4x slower than its seeds one at a time. Pure.
  */
 import type { ExperimentConfig, PackChoice } from './config.js';
 import type { BackendName } from './types.js';
