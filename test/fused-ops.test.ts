@@ -2,14 +2,18 @@
  * The two hand-fused pieces of a training step against what they replace:
  * the LSTM layer's hand-written backward pass against tfjs's autodiff of the
  * plain per-step formulation (single and packed shapes, all four gradients),
- * and the flat Adam against tf.train.adam over several steps.
+ * and our Adam (tfjs ops, and TensorFlow's fused kernel on node) against
+ * tf.train.adam over several steps.
  */
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { Adam } from '../src/models/adam.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Adam, type AdamMode } from '../src/models/adam.js';
 import { lstmLayer, type LstmParams } from '../src/models/lstm.js';
 import { relu } from '../src/models/relu.js';
 import { Rng } from '../src/models/rng.js';
+import { nativeStatus } from './fixtures/native-status.js';
+
+const native = nativeStatus();
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -89,8 +93,22 @@ describe('fused LSTM op', () => {
   }
 });
 
+const adamCases: Array<{ backend: string; mode: AdamMode; skip: boolean }> = [
+  { backend: 'cpu', mode: 'ops', skip: false },
+  { backend: 'tensorflow', mode: 'fused', skip: !native.built },
+  { backend: 'tensorflow', mode: 'ops', skip: !native.built },
+];
+
 describe('Adam', () => {
-  for (const flat of [true, false]) it(`${flat ? 'flat' : 'per weight'}: takes the same steps as tf.train.adam (5 steps, 3 weights of different shapes), and leaks nothing`, () => {
+  beforeAll(async () => {
+    if (native.built) await import('@tensorflow/tfjs-node');
+  });
+  afterEach(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  for (const { backend, mode, skip } of adamCases) it.skipIf(skip)(`${mode} on ${backend}: takes the same steps as tf.train.adam (5 steps, 3 weights of different shapes), and leaks nothing`, async () => {
+    await tf.setBackend(backend);
     const rng = new Rng(9);
     const shapes = [[3, 4], [4], [2, 2, 2]];
     const init = shapes.map((s) => randomTensor(rng, s, 1));
@@ -100,7 +118,7 @@ describe('Adam', () => {
     // A loss with different curvature per weight, so the moments differ between weights.
     const loss = (vs: tf.Variable[]) => () =>
       tf.addN(vs.map((v, k) => tf.sum(tf.mul(k + 1, tf.square(tf.sub(v, targets[k])))))) as tf.Scalar;
-    const adam = new Adam(ours, 0.05, 0.9, 0.999, 1e-8, flat);
+    const adam = new Adam(ours, 0.05, 0.9, 0.999, 1e-8, mode);
     const reference = tf.train.adam(0.05);
     const before = tf.memory().numTensors;
     for (let step = 0; step < 5; step++) {
@@ -119,6 +137,24 @@ describe('Adam', () => {
     adam.dispose();
     reference.dispose();
     tf.dispose([...init, ...targets, ...ours, ...theirs]);
+  });
+
+  it.skipIf(!native.built)('fused on tensorflow: a weight assigned between steps is stepped from its new value; a tensor read before a step keeps its values', async () => {
+    await tf.setBackend('tensorflow');
+    const w = tf.variable(tf.tensor1d([1, 2, 3]));
+    const adam = new Adam([w], 0.1, 0.9, 0.999, 1e-8, 'fused');
+    const grad = () => [tf.tensor1d([1, -1, 1])];
+    adam.step(grad());
+    const held = w.clone();
+    expect(Array.from(held.dataSync())).toEqual(Array.from(Float32Array.from([0.9, 2.1, 2.9])));
+    w.assign(tf.tensor1d([10, 20, 30]));
+    adam.step(grad());
+    // Adam's first steps move each weight by about lr against the gradient's sign.
+    const after = Array.from(w.dataSync());
+    [9.9, 20.1, 29.9].forEach((v, i) => expect(after[i]).toBeCloseTo(v, 4));
+    expect(Array.from(held.dataSync())).toEqual(Array.from(Float32Array.from([0.9, 2.1, 2.9])));
+    adam.dispose();
+    tf.dispose([w, held]);
   });
 });
 
