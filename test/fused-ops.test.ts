@@ -2,10 +2,12 @@
  * The two hand-fused pieces of a training step against what they replace:
  * the LSTM layer's hand-written backward pass against tfjs's autodiff of the
  * plain per-step formulation (single and packed shapes, all four gradients),
- * and our Adam (tfjs ops, and TensorFlow's fused kernel on node) against
+ * and our Adam (tfjs ops, the SIMD kernel on wasm, TensorFlow's fused kernel on node)
+ * against
  * tf.train.adam over several steps.
  */
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Adam, type AdamMode } from '../src/models/adam.js';
 import { lstmLayer, type LstmParams } from '../src/models/lstm.js';
@@ -95,6 +97,7 @@ describe('fused LSTM op', () => {
 
 const adamCases: Array<{ backend: string; mode: AdamMode; skip: boolean }> = [
   { backend: 'cpu', mode: 'ops', skip: false },
+  { backend: 'wasm', mode: 'simd', skip: false },
   { backend: 'tensorflow', mode: 'fused', skip: !native.built },
   { backend: 'tensorflow', mode: 'ops', skip: !native.built },
 ];
