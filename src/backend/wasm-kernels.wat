@@ -72,4 +72,142 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $scalar)))
   )
+
+  ;; ---- LSTM cell, pointwise (src/backend/wasm-lstm.ts) ----
+  ;; exp, sigmoid and tanh on 4 floats. exp: Cephes expf (range reduction by ln 2
+  ;; in two parts, degree-5 polynomial, ~1 ulp), the argument clamped to [-87, 88]
+  ;; so 2^k stays a normal float. tanh: Cephes tanhf's odd polynomial for |x| < 0.625,
+  ;; 1 - 2 / (exp(2x) + 1) beyond (no cancellation there).
+  (func $exp (param $x v128) (result v128)
+    (local $k v128) (local $r v128) (local $p v128)
+    (local.set $x (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88 88 88 88)) (v128.const f32x4 -87 -87 -87 -87)))
+    (local.set $k (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+    (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+    (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $k) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    ;; 1 + r + r^2 p(r), times 2^k (k + 127 in the exponent bits)
+    (local.set $p (f32x4.add
+      (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r))
+      (v128.const f32x4 1 1 1 1)))
+    (f32x4.mul (local.get $p)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+  )
+
+  (func $sigmoid (param $x v128) (result v128)
+    (f32x4.div (v128.const f32x4 1 1 1 1)
+      (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp (f32x4.neg (local.get $x)))))
+  )
+
+  (func $tanh (param $x v128) (result v128)
+    (local $z v128) (local $small v128) (local $large v128)
+    (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
+    (local.set $small (v128.const f32x4 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3))
+    (local.set $small (f32x4.add (f32x4.mul (local.get $small) (local.get $z)) (v128.const f32x4 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2)))
+    (local.set $small (f32x4.add (f32x4.mul (local.get $small) (local.get $z)) (v128.const f32x4 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2)))
+    (local.set $small (f32x4.add (f32x4.mul (local.get $small) (local.get $z)) (v128.const f32x4 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1)))
+    (local.set $small (f32x4.add (f32x4.mul (local.get $small) (local.get $z)) (v128.const f32x4 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1)))
+    (local.set $small (f32x4.add (f32x4.mul (f32x4.mul (local.get $small) (local.get $z)) (local.get $x)) (local.get $x)))
+    (local.set $large (f32x4.sub (v128.const f32x4 1 1 1 1)
+      (f32x4.div (v128.const f32x4 2 2 2 2)
+        (f32x4.add (call $exp (f32x4.add (local.get $x) (local.get $x))) (v128.const f32x4 1 1 1 1)))))
+    (v128.bitselect (local.get $small) (local.get $large)
+      (f32x4.lt (f32x4.abs (local.get $x)) (v128.const f32x4 0.625 0.625 0.625 0.625)))
+  )
+
+  ;; One forward step of an LSTM layer for n rows of `units` (a multiple of 4) cells.
+  ;; gates [n, 4u] (pre-activations, gate order i, f, g, o), cprev [n, u] ->
+  ;; acts [n, 4u] = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o);
+  ;; c = f*cprev + i*g; tau = tanh(c); h = o*tau (each [n, u]).
+  (func (export "lstmForward")
+    (param $gates i32) (param $cprev i32) (param $acts i32) (param $c i32) (param $tau i32) (param $h i32)
+    (param $n i32) (param $units i32)
+    (local $row i32) (local $j i32) (local $rowBytes i32) (local $a4 i32) (local $a i32)
+    (local $gi v128) (local $gf v128) (local $gg v128) (local $go v128) (local $cv v128) (local $tv v128)
+    (local.set $rowBytes (i32.shl (local.get $units) (i32.const 2)))
+    (local.set $row (i32.const 0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $row) (local.get $n)))
+        (local.set $j (i32.const 0))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_u (local.get $j) (local.get $rowBytes)))
+            ;; a4: this row's gates (4 blocks of rowBytes); a: this row's [u] entries
+            (local.set $a4 (i32.add (i32.mul (local.get $row) (i32.shl (local.get $rowBytes) (i32.const 2))) (local.get $j)))
+            (local.set $a (i32.add (i32.mul (local.get $row) (local.get $rowBytes)) (local.get $j)))
+            (local.set $gi (call $sigmoid (v128.load align=4 (i32.add (local.get $gates) (local.get $a4)))))
+            (local.set $gf (call $sigmoid (v128.load align=4 (i32.add (i32.add (local.get $gates) (local.get $a4)) (local.get $rowBytes)))))
+            (local.set $gg (call $tanh (v128.load align=4 (i32.add (i32.add (local.get $gates) (local.get $a4)) (i32.shl (local.get $rowBytes) (i32.const 1))))))
+            (local.set $go (call $sigmoid (v128.load align=4 (i32.add (i32.add (local.get $gates) (local.get $a4)) (i32.mul (local.get $rowBytes) (i32.const 3))))))
+            (v128.store align=4 (i32.add (local.get $acts) (local.get $a4)) (local.get $gi))
+            (v128.store align=4 (i32.add (i32.add (local.get $acts) (local.get $a4)) (local.get $rowBytes)) (local.get $gf))
+            (v128.store align=4 (i32.add (i32.add (local.get $acts) (local.get $a4)) (i32.shl (local.get $rowBytes) (i32.const 1))) (local.get $gg))
+            (v128.store align=4 (i32.add (i32.add (local.get $acts) (local.get $a4)) (i32.mul (local.get $rowBytes) (i32.const 3))) (local.get $go))
+            (local.set $cv (f32x4.add
+              (f32x4.mul (local.get $gf) (v128.load align=4 (i32.add (local.get $cprev) (local.get $a))))
+              (f32x4.mul (local.get $gi) (local.get $gg))))
+            (local.set $tv (call $tanh (local.get $cv)))
+            (v128.store align=4 (i32.add (local.get $c) (local.get $a)) (local.get $cv))
+            (v128.store align=4 (i32.add (local.get $tau) (local.get $a)) (local.get $tv))
+            (v128.store align=4 (i32.add (local.get $h) (local.get $a)) (f32x4.mul (local.get $go) (local.get $tv)))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $cols)))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $rows)))
+  )
+
+  ;; One backward step: dh = dout + dhnext; dtau = (dh*o) * (1 - tau^2); dc = dtau + dcnext;
+  ;; dz = [dc*g * (i - i^2), dc*cprev * (f - f^2), dc*i * (1 - g^2), dh*tau * (o - o^2)] [n, 4u];
+  ;; dcprev = dc*f [n, u]. The operations in the order of src/models/lstm.ts's tfjs ops.
+  (func (export "lstmBackward")
+    (param $dout i32) (param $dhnext i32) (param $dcnext i32) (param $acts i32) (param $tau i32) (param $cprev i32)
+    (param $dz i32) (param $dcprev i32) (param $n i32) (param $units i32)
+    (local $row i32) (local $j i32) (local $rowBytes i32) (local $a4 i32) (local $a i32)
+    (local $gi v128) (local $gf v128) (local $gg v128) (local $go v128) (local $tv v128) (local $dh v128) (local $dc v128)
+    (local.set $rowBytes (i32.shl (local.get $units) (i32.const 2)))
+    (local.set $row (i32.const 0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $row) (local.get $n)))
+        (local.set $j (i32.const 0))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_u (local.get $j) (local.get $rowBytes)))
+            (local.set $a4 (i32.add (i32.mul (local.get $row) (i32.shl (local.get $rowBytes) (i32.const 2))) (local.get $j)))
+            (local.set $a (i32.add (i32.mul (local.get $row) (local.get $rowBytes)) (local.get $j)))
+            (local.set $gi (v128.load align=4 (i32.add (local.get $acts) (local.get $a4))))
+            (local.set $gf (v128.load align=4 (i32.add (i32.add (local.get $acts) (local.get $a4)) (local.get $rowBytes))))
+            (local.set $gg (v128.load align=4 (i32.add (i32.add (local.get $acts) (local.get $a4)) (i32.shl (local.get $rowBytes) (i32.const 1)))))
+            (local.set $go (v128.load align=4 (i32.add (i32.add (local.get $acts) (local.get $a4)) (i32.mul (local.get $rowBytes) (i32.const 3)))))
+            (local.set $tv (v128.load align=4 (i32.add (local.get $tau) (local.get $a))))
+            (local.set $dh (f32x4.add
+              (v128.load align=4 (i32.add (local.get $dout) (local.get $a)))
+              (v128.load align=4 (i32.add (local.get $dhnext) (local.get $a)))))
+            (local.set $dc (f32x4.add
+              (f32x4.mul (f32x4.mul (local.get $dh) (local.get $go))
+                (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $tv) (local.get $tv))))
+              (v128.load align=4 (i32.add (local.get $dcnext) (local.get $a)))))
+            (v128.store align=4 (i32.add (local.get $dz) (local.get $a4))
+              (f32x4.mul (f32x4.mul (local.get $dc) (local.get $gg))
+                (f32x4.sub (local.get $gi) (f32x4.mul (local.get $gi) (local.get $gi)))))
+            (v128.store align=4 (i32.add (i32.add (local.get $dz) (local.get $a4)) (local.get $rowBytes))
+              (f32x4.mul (f32x4.mul (local.get $dc) (v128.load align=4 (i32.add (local.get $cprev) (local.get $a))))
+                (f32x4.sub (local.get $gf) (f32x4.mul (local.get $gf) (local.get $gf)))))
+            (v128.store align=4 (i32.add (i32.add (local.get $dz) (local.get $a4)) (i32.shl (local.get $rowBytes) (i32.const 1)))
+              (f32x4.mul (f32x4.mul (local.get $dc) (local.get $gi))
+                (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $gg) (local.get $gg)))))
+            (v128.store align=4 (i32.add (i32.add (local.get $dz) (local.get $a4)) (i32.mul (local.get $rowBytes) (i32.const 3)))
+              (f32x4.mul (f32x4.mul (local.get $dh) (local.get $tv))
+                (f32x4.sub (local.get $go) (f32x4.mul (local.get $go) (local.get $go)))))
+            (v128.store align=4 (i32.add (local.get $dcprev) (local.get $a)) (f32x4.mul (local.get $dc) (local.get $gf)))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $cols)))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $rows)))
+  )
 )

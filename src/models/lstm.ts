@@ -13,8 +13,9 @@
  * [R, h, 4h] and bias [R, 1, 4h] become batched matmuls.
  */
 import * as tf from '@tensorflow/tfjs';
-import { onNativeBackend } from '../backend/load.js';
+import { onNativeBackend, TFJS_BACKEND } from '../backend/load.js';
 import { nativeLstm } from '../backend/native-lstm.js';
+import { wasmLstm } from '../backend/wasm-lstm.js';
 
 export interface LstmParams {
   inputKernel: tf.Tensor; // [in, 4h] or [R, in, 4h]
@@ -100,7 +101,7 @@ const lstmOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   return { value, gradFunc };
 });
 
-/** The tfjs-op implementation on any backend (lstmLayer picks the fused kernels on node); exported for tests and benchmarks. */
+/** The tfjs-op implementation on any backend (lstmLayer picks TensorFlow's fused kernels on node, SIMD kernels on wasm); exported for tests and benchmarks. */
 export function lstmLayerOps<X extends tf.Tensor3D | tf.Tensor4D>(x: X, p: LstmParams): X {
   return lstmOp(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
 }
@@ -113,6 +114,11 @@ export function lstmLayer<X extends tf.Tensor3D | tf.Tensor4D>(x: X, p: LstmPara
     const [xs, ws, us, bs] = [x, p.inputKernel, p.recurrentKernel, p.bias].map((t) => tf.unstack(t));
     const units = p.recurrentKernel.shape[1]!;
     return tf.stack(xs.map((xr, r) => nativeLstm(xr, ws[r], us[r], tf.reshape(bs[r], [4 * units])))) as X;
+  }
+  // On wasm the pointwise work of a step as one SIMD kernel (src/backend/wasm-lstm.ts).
+  const units = p.recurrentKernel.shape[p.recurrentKernel.rank - 2]!;
+  if (tf.getBackend() === TFJS_BACKEND.wasm && x.rank === 3 && units % 4 === 0) {
+    return wasmLstm(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
   }
   return lstmOp(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
 }

@@ -1,0 +1,58 @@
+/**
+ * Our own WebAssembly kernels (wasm-kernels.wat, SIMD) for the tfjs WASM backend,
+ * instantiated once per thread on the memory of tfjs's WebAssembly instance, so they
+ * read and write tensors in place in tfjs's heap: no copies in or out.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { WASM_KERNELS_BASE64 } from './wasm-kernels.generated.js';
+
+interface TensorInfo {
+  dataId: object;
+  shape: number[];
+  dtype: 'float32';
+}
+
+interface WasmBackend {
+  wasm: { asm: { memory: WebAssembly.Memory } };
+  getMemoryOffset(dataId: object): number;
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  refCount(dataId: object): number;
+}
+
+/** The exports of wasm-kernels.wat; pointers are byte offsets in tfjs's heap. */
+export interface WasmKernels {
+  adam(w: number, out: number, m: number, v: number, g: number, n: number,
+    b1: number, c1: number, b2: number, c2: number, eps: number, lr: number): void;
+  lstmForward(gates: number, cprev: number, acts: number, c: number, tau: number, h: number, n: number, units: number): void;
+  lstmBackward(dout: number, dhnext: number, dcnext: number, acts: number, tau: number, cprev: number,
+    dz: number, dcprev: number, n: number, units: number): void;
+}
+
+let instance: { memory: WebAssembly.Memory; kernels: WasmKernels } | undefined;
+
+const wasmBackend = () => tf.backend() as unknown as WasmBackend;
+
+/** The kernels on the active wasm backend's memory. */
+export function wasmKernels(): WasmKernels {
+  const memory = wasmBackend().wasm.asm.memory;
+  if (instance?.memory !== memory) {
+    const module = new WebAssembly.Module(Buffer.from(WASM_KERNELS_BASE64, 'base64'));
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    instance = { memory, kernels: exports as unknown as WasmKernels };
+  }
+  return instance.kernels;
+}
+
+/** A tensor's byte offset in tfjs's heap. */
+export const heapOffset = (t: tf.Tensor): number => wasmBackend().getMemoryOffset(t.dataId);
+
+/** Tensors of the given shapes (float32, uninitialised), allocated in tfjs's heap, for a kernel to fill. */
+export function heapOutputs(...shapes: number[][]): tf.Tensor[] {
+  const backend = wasmBackend();
+  return shapes.map((s) => tf.engine().makeTensorFromTensorInfo(backend.makeOutput(s, 'float32')));
+}
+
+/** Throws unless t's storage is its own (a kernel is about to write it in place). */
+export function assertUnshared(t: tf.Tensor, what: string): void {
+  if (wasmBackend().refCount(t.dataId) !== 1) throw new Error(`${what} must not share its storage (it is updated in place)`);
+}
