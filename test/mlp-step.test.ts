@@ -74,6 +74,14 @@ for (const { name: backend, skip } of backends) {
         const dy = tf.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
         expect(Array.from(reluGrad(dy, tf.relu(xs)).dataSync())).toEqual([0, 0, 0, 4, 5, 0]);
         expect(Array.from(tf.grad((v) => tf.sum(tf.mul(relu(v), dy)))(xs).dataSync())).toEqual([0, 0, 0, 4, 5, 0]);
+        // Bit for bit the ops it replaces (incl. the sign of zero), over SIMD blocks and a tail (wasm's kernel).
+        const rng = new Rng(2);
+        const y2 = tf.relu(tf.tensor(Float32Array.from({ length: 3 * 67 }, () => rng.uniform(-1, 1)), [3, 67]));
+        const dy2 = tf.tensor(Float32Array.from({ length: 3 * 67 }, () => rng.uniform(-1, 1)), [3, 67]);
+        const ours = Array.from(reluGrad(dy2, y2).dataSync());
+        const ops = Array.from(tf.mul(dy2, tf.cast(tf.greater(y2, 0), 'float32')).dataSync());
+        expect(ours.every((v, i) => Object.is(v, ops[i]))).toBe(true);
+        expect(ours.some((v) => Object.is(v, -0))).toBe(true);
       });
     });
 

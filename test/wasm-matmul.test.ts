@@ -30,6 +30,8 @@ describe('wasm transposed-matmul fix', () => {
     { m: 64, k: 784, n: 100 },
     { m: 3, k: 4, n: 6, batch: 5 },
     { m: 6, k: 9, n: 2, batch: 4, batchB: 1 },
+    // Beyond one 16 x 16 tile of the transpose kernel, with partial tiles.
+    { m: 37, k: 50, n: 21, batch: 2 },
   ];
   for (const c of cases) {
     for (const ta of [false, true]) {

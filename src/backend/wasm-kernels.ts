@@ -26,6 +26,9 @@ export interface WasmKernels {
   lstmForward(gates: number, cprev: number, acts: number, c: number, tau: number, h: number, n: number, units: number): void;
   lstmBackward(dout: number, dhnext: number, dcnext: number, acts: number, tau: number, cprev: number,
     dz: number, dcprev: number, n: number, units: number): void;
+  reluGrad(dy: number, y: number, out: number, n: number): void;
+  /** x [batch, rows, cols] -> out [batch, cols, rows], 4-byte elements. */
+  transpose2d(x: number, out: number, batch: number, rows: number, cols: number): void;
 }
 
 let instance: { memory: WebAssembly.Memory; kernels: WasmKernels } | undefined;
@@ -44,7 +47,7 @@ export function wasmKernels(): WasmKernels {
 }
 
 /** A tensor's byte offset in tfjs's heap. */
-export const heapOffset = (t: tf.Tensor): number => wasmBackend().getMemoryOffset(t.dataId);
+export const heapOffset = (t: { dataId: object }): number => wasmBackend().getMemoryOffset(t.dataId);
 
 /** Tensors of the given shapes (float32, uninitialised), allocated in tfjs's heap, for a kernel to fill. */
 export function heapOutputs(...shapes: number[][]): tf.Tensor[] {

@@ -210,4 +210,86 @@
         (local.set $row (i32.add (local.get $row) (i32.const 1)))
         (br $rows)))
   )
+
+  ;; ---- ReLU's gradient (src/models/relu.ts) ----
+  ;; out = dy * (y > 0 ? 1 : 0) over n floats: the tfjs ops' Greater, Cast and
+  ;; Multiply in one pass, bit for bit (a multiply by 1 or 0, so -0 stays -0).
+  (func (export "reluGrad") (param $dy i32) (param $y i32) (param $out i32) (param $n i32)
+    (local $i i32) (local $end4 i32) (local $end i32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $end4 (i32.and (local.get $end) (i32.const -16)))
+    (local.set $i (i32.const 0))
+    (block $done4
+      (loop $simd
+        (br_if $done4 (i32.ge_u (local.get $i) (local.get $end4)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.mul
+            (v128.load align=4 (i32.add (local.get $dy) (local.get $i)))
+            (v128.and
+              (f32x4.gt (v128.load align=4 (i32.add (local.get $y) (local.get $i))) (v128.const f32x4 0 0 0 0))
+              (v128.const f32x4 1 1 1 1))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $simd)))
+    (block $done
+      (loop $scalar
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.mul
+            (f32.load (i32.add (local.get $dy) (local.get $i)))
+            (select (f32.const 1) (f32.const 0)
+              (f32.gt (f32.load (i32.add (local.get $y) (local.get $i))) (f32.const 0)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $scalar)))
+  )
+
+  ;; ---- Transpose of the last two axes (src/backend/wasm-matmul.ts) ----
+  ;; x [batch, rows, cols] -> out [batch, cols, rows], 4-byte elements, in tiles of
+  ;; 16 x 16 so that both the reads and the writes stay within a few cache lines.
+  (func (export "transpose2d") (param $x i32) (param $out i32) (param $batch i32) (param $rows i32) (param $cols i32)
+    (local $b i32) (local $i0 i32) (local $j0 i32) (local $i i32) (local $j i32) (local $iEnd i32) (local $jEnd i32)
+    (local $src i32) (local $dst i32) (local $plane i32)
+    (local.set $plane (i32.shl (i32.mul (local.get $rows) (local.get $cols)) (i32.const 2)))
+    (local.set $b (i32.const 0))
+    (block $batchDone
+      (loop $batchLoop
+        (br_if $batchDone (i32.ge_u (local.get $b) (local.get $batch)))
+        (local.set $i0 (i32.const 0))
+        (block $i0Done
+          (loop $i0Loop
+            (br_if $i0Done (i32.ge_u (local.get $i0) (local.get $rows)))
+            (local.set $iEnd (select (i32.add (local.get $i0) (i32.const 16)) (local.get $rows)
+              (i32.lt_u (i32.add (local.get $i0) (i32.const 16)) (local.get $rows))))
+            (local.set $j0 (i32.const 0))
+            (block $j0Done
+              (loop $j0Loop
+                (br_if $j0Done (i32.ge_u (local.get $j0) (local.get $cols)))
+                (local.set $jEnd (select (i32.add (local.get $j0) (i32.const 16)) (local.get $cols)
+                  (i32.lt_u (i32.add (local.get $j0) (i32.const 16)) (local.get $cols))))
+                (local.set $i (local.get $i0))
+                (block $iDone
+                  (loop $iLoop
+                    (br_if $iDone (i32.ge_u (local.get $i) (local.get $iEnd)))
+                    ;; src = x + 4 (i cols + j0); dst = out + 4 (j0 rows + i)
+                    (local.set $src (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j0)) (i32.const 2))))
+                    (local.set $dst (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $rows)) (local.get $i)) (i32.const 2))))
+                    (local.set $j (local.get $j0))
+                    (block $jDone
+                      (loop $jLoop
+                        (br_if $jDone (i32.ge_u (local.get $j) (local.get $jEnd)))
+                        (i32.store (local.get $dst) (i32.load (local.get $src)))
+                        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+                        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $rows) (i32.const 2))))
+                        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                        (br $jLoop)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $iLoop)))
+                (local.set $j0 (i32.add (local.get $j0) (i32.const 16)))
+                (br $j0Loop)))
+            (local.set $i0 (i32.add (local.get $i0) (i32.const 16)))
+            (br $i0Loop)))
+        (local.set $x (i32.add (local.get $x) (local.get $plane)))
+        (local.set $out (i32.add (local.get $out) (local.get $plane)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $batchLoop)))
+  )
 )
