@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { installWasmMatMulFix } from './wasm-matmul.js';
 import { installWasmSliceFix } from './wasm-slice.js';
+import { installWasmSumFix } from './wasm-sum.js';
 
 import type { BackendInfo, BackendName } from '../experiments/types.js';
 import { configureNativeThreads } from './native-env.js';
@@ -98,6 +99,7 @@ async function importWasm(): Promise<void> {
   }
   installWasmMatMulFix();
   installWasmSliceFix();
+  installWasmSumFix();
 }
 
 async function activate(name: BackendName): Promise<void> {

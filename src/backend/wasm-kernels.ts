@@ -29,6 +29,8 @@ export interface WasmKernels {
   reluGrad(dy: number, y: number, out: number, n: number): void;
   /** x [batch, rows, cols] -> out [batch, cols, rows], 4-byte elements. */
   transpose2d(x: number, out: number, batch: number, rows: number, cols: number): void;
+  /** x [rows, cols] -> out [cols], the sum of the rows. */
+  sumRows(x: number, out: number, rows: number, cols: number): void;
 }
 
 let instance: { memory: WebAssembly.Memory; kernels: WasmKernels } | undefined;

@@ -292,4 +292,46 @@
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $batchLoop)))
   )
+
+  ;; ---- Sum over the leading axes (src/backend/wasm-sum.ts) ----
+  ;; x [rows, cols] -> out [cols], out[j] = x[0][j] + x[1][j] + ... in row order from
+  ;; 0: the additions of tfjs's Sum kernel (which first transposes x), in its order.
+  (func (export "sumRows") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32)
+    (local $r i32) (local $j i32) (local $end4 i32) (local $end i32) (local $row i32)
+    (local.set $end (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $end4 (i32.and (local.get $end) (i32.const -16)))
+    (local.set $j (i32.const 0))
+    (block $zeroDone
+      (loop $zero
+        (br_if $zeroDone (i32.ge_u (local.get $j) (local.get $end)))
+        (f32.store (i32.add (local.get $out) (local.get $j)) (f32.const 0))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $zero)))
+    (local.set $r (i32.const 0))
+    (block $rowsDone
+      (loop $rowsLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $row (i32.add (local.get $x) (i32.mul (local.get $r) (local.get $end))))
+        (local.set $j (i32.const 0))
+        (block $done4
+          (loop $simd
+            (br_if $done4 (i32.ge_u (local.get $j) (local.get $end4)))
+            (v128.store align=4 (i32.add (local.get $out) (local.get $j))
+              (f32x4.add
+                (v128.load align=4 (i32.add (local.get $out) (local.get $j)))
+                (v128.load align=4 (i32.add (local.get $row) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $simd)))
+        (block $done
+          (loop $scalar
+            (br_if $done (i32.ge_u (local.get $j) (local.get $end)))
+            (f32.store (i32.add (local.get $out) (local.get $j))
+              (f32.add
+                (f32.load (i32.add (local.get $out) (local.get $j)))
+                (f32.load (i32.add (local.get $row) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $scalar)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowsLoop)))
+  )
 )
