@@ -1,7 +1,8 @@
 /**
  * Replicate packing must not change a replicate: R seeds trained as one batched
  * computation give each seed the weights and accuracy it gets trained alone,
- * within float tolerance (summation order only).
+ * within float tolerance (summation order only; see the weight check for what
+ * Adam does with float noise).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -33,6 +34,7 @@ describe('replicate packing', () => {
     it(`${spec.model}: 3 packed seeds = each seed trained alone`, () => {
       const seeds = [1, 2, 7];
       const cfg = { ...DEFAULT_TRAIN, epochs: 2, limit };
+      const steps = cfg.epochs * Math.ceil(limit / cfg.batchSize);
       const init = (s: number) => initWeights(spec, s, initWeights({ model: 'NormalNet' }, s));
       const before = tf.memory().numTensors;
       const packed = trainPacked(spec, seeds.map(init), view, cfg, seeds);
@@ -40,8 +42,16 @@ describe('replicate packing', () => {
       seeds.forEach((seed, k) => {
         const alone = trainNet(spec, init(seed), view, cfg, seed);
         for (const [name, w] of Object.entries(alone.weights)) {
+          const p = packed[k].weights[name].data;
           expect(packed[k].weights[name].shape).toEqual(w.shape);
-          expect(maxDiff(packed[k].weights[name].data, w.data)).toBeLessThan(2e-4);
+          // Float noise, which Adam can amplify: a weight whose gradient is at noise
+          // level in both runs (a decoder unit barely alive for a few samples) takes
+          // steps of up to ~lr in either. So: nearly every element within 2e-5, and
+          // none further apart than 2 lr per step. A replicate given another's data,
+          // draws or initialisation differs in most elements, by far more.
+          const far = p.reduce((c, v, i) => c + (Math.abs(v - w.data[i]) > 2e-5 ? 1 : 0), 0);
+          expect(far).toBeLessThanOrEqual(Math.ceil(0.001 * p.length));
+          expect(maxDiff(p, w.data)).toBeLessThan(2 * cfg.lr * steps);
         }
         alone.history.forEach((h, e) => {
           expect(packed[k].history[e].loss).toBeCloseTo(h.loss, 3);

@@ -115,10 +115,13 @@ export function lstmLayer<X extends tf.Tensor3D | tf.Tensor4D>(x: X, p: LstmPara
     const units = p.recurrentKernel.shape[1]!;
     return tf.stack(xs.map((xr, r) => nativeLstm(xr, ws[r], us[r], tf.reshape(bs[r], [4 * units])))) as X;
   }
-  // On wasm the pointwise work of a step as one SIMD kernel (src/backend/wasm-lstm.ts).
+  // On wasm the pointwise work of a step as one SIMD kernel (src/backend/wasm-lstm.ts),
+  // per replicate when packed (so a packed seed computes what it computes alone).
   const units = p.recurrentKernel.shape[p.recurrentKernel.rank - 2]!;
-  if (tf.getBackend() === TFJS_BACKEND.wasm && x.rank === 3 && units % 4 === 0) {
-    return wasmLstm(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
+  if (tf.getBackend() === TFJS_BACKEND.wasm && units % 4 === 0) {
+    if (x.rank === 3) return wasmLstm(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
+    const [xs, ws, us, bs] = [x, p.inputKernel, p.recurrentKernel, p.bias].map((t) => tf.unstack(t));
+    return tf.stack(xs.map((xr, r) => wasmLstm(xr, ws[r], us[r], tf.reshape(bs[r], [4 * units])))) as X;
   }
   return lstmOp(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
 }
