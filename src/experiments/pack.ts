@@ -1,11 +1,12 @@
 /**
  * Replicate packing in the job grid: with pack n > 1 the training jobs of each
  * model are chunks of n consecutive seeds (in config.seeds order), trained as one
- * batched computation. Packing pays off on the native backend only, and less since
- * NormalNet/AdvNet train through a written-out step (models/mlp-step.ts): at 3
- * seeds 1.01x NormalNet, 1.11x AdvNet, 1.07x GlanceAgain replicate-samples/s in
- * the last full bench (bench/results.md; before that step 1.80x, 1.89x, 1.05x);
- * on wasm a pack trains about 4x slower than its seeds one at a time. Pure.
+ * batched computation. Packing paid off on the native backend only, and hardly
+ * any more since the written-out MLP step (models/mlp-step.ts) and the fused Adam
+ * took most per-kernel costs away: at 3 seeds 0.96x NormalNet, 1.09x AdvNet,
+ * 1.01x GlanceAgain replicate-samples/s in the last full bench (bench/results.md;
+ * before those, 1.80x, 1.89x, 1.05x); on wasm a pack trains about 4x slower than
+ * its seeds one at a time. Pure.
  */
 import type { ExperimentConfig, PackChoice } from './config.js';
 import type { BackendName } from './types.js';
