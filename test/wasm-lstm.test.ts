@@ -1,5 +1,5 @@
 /**
- * The WASM backend's LSTM layer with SIMD pointwise kernels (src/backend/wasm-lstm.ts)
+ * The WASM backend's LSTM layer with SIMD pointwise kernels (src/models/lstm-wasm.ts)
  * against the tfjs-op layer (src/models/lstm.ts) run on the cpu backend: the value
  * and all four gradients, for 6 steps and 1, moderate and saturating pre-activations,
  * and pre-activations swept over [-40, 40] through every branch of exp, sigmoid and
@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wasmLstm } from '../src/backend/wasm-lstm.js';
+import { wasmLstm } from '../src/models/lstm-wasm.js';
 import { lstmLayer, lstmLayerOps } from '../src/models/lstm.js';
 import { Rng } from '../src/models/rng.js';
 

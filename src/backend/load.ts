@@ -21,6 +21,9 @@ export const TFJS_BACKEND: Readonly<Record<BackendName, string>> = {
 /** True when this thread's tfjs runs on native TensorFlow (where kernels cost per call, and fused TF kernels exist). */
 export const onNativeBackend = (): boolean => tf.getBackend() === TFJS_BACKEND.node;
 
+/** True when this thread's tfjs runs on the WASM backend (where our SIMD kernels run: wasm-kernels.ts). */
+export const onWasmBackend = (): boolean => tf.getBackend() === TFJS_BACKEND.wasm;
+
 const NATIVE_PACKAGE = '@tensorflow/tfjs-node';
 const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
 

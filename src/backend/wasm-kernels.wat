@@ -73,7 +73,7 @@
         (br $scalar)))
   )
 
-  ;; ---- LSTM cell, pointwise (src/backend/wasm-lstm.ts) ----
+  ;; ---- LSTM cell, pointwise (src/models/lstm-wasm.ts) ----
   ;; exp, sigmoid and tanh on 4 floats. exp: Cephes expf (range reduction by ln 2
   ;; in two parts, degree-5 polynomial, ~1 ulp), the argument clamped to [-87, 88]
   ;; so 2^k stays a normal float. tanh: Cephes tanhf's odd polynomial for |x| < 0.625,

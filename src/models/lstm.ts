@@ -13,9 +13,10 @@
  * [R, h, 4h] and bias [R, 1, 4h] become batched matmuls.
  */
 import * as tf from '@tensorflow/tfjs';
-import { onNativeBackend, TFJS_BACKEND } from '../backend/load.js';
+import { onNativeBackend, onWasmBackend } from '../backend/load.js';
 import { nativeLstm } from '../backend/native-lstm.js';
-import { wasmLstm } from '../backend/wasm-lstm.js';
+import { lstmStepFreeGrads } from './lstm-grads.js';
+import { wasmLstm } from './lstm-wasm.js';
 
 export interface LstmParams {
   inputKernel: tf.Tensor; // [in, 4h] or [R, in, 4h]
@@ -82,46 +83,36 @@ const lstmOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
         dcNext = tf.mul(dc, f[t]);
       }
     }
-    const dzAll = tf.stack(dz, stepAxis); // [..., n, T, 4h]
-    const dzFlat = tf.reshape(dzAll, [...lead, n * steps, 4 * units]);
-    const dx = tf.reshape(mm(dzFlat, sw, false, true), sx.shape);
-    const dw = mm(tf.reshape(sx, [...lead, n * steps, inSize]), dzFlat, true, false);
-    const db = tf.reshape(tf.sum(dzFlat, lead.length, true), b.shape);
-    // The recurrent kernel sees h_{t-1} at step t (t >= 1; the initial state is zero).
-    let du = tf.zerosLike(su);
-    if (steps > 1) {
-      const begin = lead.map(() => 0);
-      const size = [...lead, n, steps - 1, -1];
-      const hPrev = tf.reshape(tf.slice(sh, [...begin, 0, 0, 0], size), [...lead, n * (steps - 1), units]);
-      const dzNext = tf.reshape(tf.slice(dzAll, [...begin, 0, 1, 0], size), [...lead, n * (steps - 1), 4 * units]);
-      du = mm(hPrev, dzNext, true, false);
-    }
-    return [dx, dw, du, db];
+    return lstmStepFreeGrads(dz, sx, sw, su, sh, b.shape);
   };
   return { value, gradFunc };
 });
 
-/** The tfjs-op implementation on any backend (lstmLayer picks TensorFlow's fused kernels on node, SIMD kernels on wasm); exported for tests and benchmarks. */
+/** The tfjs-op implementation on any backend (lstmLayer picks TensorFlow's fused kernels on node, SIMD kernels on wasm: lstm-wasm.ts); exported for tests and benchmarks. */
 export function lstmLayerOps<X extends tf.Tensor3D | tf.Tensor4D>(x: X, p: LstmParams): X {
   return lstmOp(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
 }
 
+type SingleLayer = (x: tf.Tensor, w: tf.Tensor, u: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/**
+ * A layer that takes one model's x [n, T, in] applied to x, or to each packed
+ * replicate of x [R, n, T, in] (with its own kernels and bias [R, 1, 4h]), stacked.
+ */
+function perReplicate(layer: SingleLayer, x: tf.Tensor, p: LstmParams, units: number): tf.Tensor {
+  if (x.rank === 3) return layer(x, p.inputKernel, p.recurrentKernel, p.bias);
+  const [xs, ws, us, bs] = [x, p.inputKernel, p.recurrentKernel, p.bias].map((t) => tf.unstack(t));
+  return tf.stack(xs.map((xr, r) => layer(xr, ws[r], us[r], tf.reshape(bs[r], [4 * units]))));
+}
+
 /** x: [n, T, in] (or [R, n, T, in]) -> all hidden states [n, T, h] (or [R, n, T, h]). Call inside tf.tidy. */
 export function lstmLayer<X extends tf.Tensor3D | tf.Tensor4D>(x: X, p: LstmParams): X {
-  // On native TensorFlow one fused kernel per direction (src/backend/native-lstm.ts), per replicate when packed.
-  if (onNativeBackend()) {
-    if (x.rank === 3) return nativeLstm(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
-    const [xs, ws, us, bs] = [x, p.inputKernel, p.recurrentKernel, p.bias].map((t) => tf.unstack(t));
-    const units = p.recurrentKernel.shape[1]!;
-    return tf.stack(xs.map((xr, r) => nativeLstm(xr, ws[r], us[r], tf.reshape(bs[r], [4 * units])))) as X;
-  }
-  // On wasm the pointwise work of a step as one SIMD kernel (src/backend/wasm-lstm.ts),
-  // per replicate when packed (so a packed seed computes what it computes alone).
   const units = p.recurrentKernel.shape[p.recurrentKernel.rank - 2]!;
-  if (tf.getBackend() === TFJS_BACKEND.wasm && units % 4 === 0) {
-    if (x.rank === 3) return wasmLstm(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
-    const [xs, ws, us, bs] = [x, p.inputKernel, p.recurrentKernel, p.bias].map((t) => tf.unstack(t));
-    return tf.stack(xs.map((xr, r) => wasmLstm(xr, ws[r], us[r], tf.reshape(bs[r], [4 * units])))) as X;
-  }
+  // On native TensorFlow one fused kernel per direction (src/backend/native-lstm.ts),
+  // per replicate when packed.
+  if (onNativeBackend()) return perReplicate(nativeLstm, x, p, units) as X;
+  // On wasm the pointwise work of a step as one SIMD kernel (lstm-wasm.ts), per
+  // replicate when packed (so a packed seed computes what it computes alone).
+  if (onWasmBackend() && units % 4 === 0) return perReplicate(wasmLstm, x, p, units) as X;
   return lstmOp(x, p.inputKernel, p.recurrentKernel, p.bias) as X;
 }

@@ -1,19 +1,21 @@
 /**
  * The LSTM layer on the WASM backend with each time step's pointwise work as one
- * SIMD kernel (wasm-kernels.wat): the gate activations, cell and hidden state
+ * SIMD kernel (src/backend/wasm-kernels.wat): the gate activations, cell and hidden state
  * forward, and the whole step of backpropagation through time backward. Through
  * tfjs's ops that is ~12 elementwise kernels per step and direction, each a small
- * pass paying a kernel call (src/models/lstm.ts); the matmuls stay tfjs's (XNNPACK):
- * the input projection, the input and weight gradients over all steps at once, and
- * the recurrent product per step.
+ * pass paying a kernel call (lstm.ts); the matmuls stay tfjs's (XNNPACK): the input
+ * projection, the recurrent product per step, and the input and weight gradients
+ * over all steps at once (lstm-grads.ts, shared with lstm.ts).
  *
  * Same formulas and operation order as lstm.ts's tfjs ops, except exp, sigmoid and
- * tanh, which are polynomial approximations here (~1 ulp; test/wasm-lstm.test.ts
- * compares the value and all four gradients with the tfjs-op layer). Zero initial
+ * tanh, which are polynomial approximations here (within 1.7e-7 of float64, measured;
+ * test/wasm-lstm.test.ts compares them, the value and all four gradients with the
+ * tfjs-op layer on cpu). Zero initial
  * state; gate order i, f, g, o. x [n, T, in], units a multiple of 4.
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapOffset as at, heapOutputs, wasmKernels } from './wasm-kernels.js';
+import { heapOffset as at, heapOutputs, wasmKernels } from '../backend/wasm-kernels.js';
+import { lstmStepFreeGrads } from './lstm-grads.js';
 
 /** The hidden states [n, T, h] of x [n, T, in]; differentiable in all four inputs. Call inside tf.tidy. */
 export const wasmLstm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -56,20 +58,7 @@ export const wasmLstm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFun
         dcNext = dcPrev;
       }
     }
-    // The weight and input gradients over all steps at once, as in lstm.ts.
-    const dzAll = tf.stack(dz, 1); // [n, T, 4h]
-    const dzFlat = tf.reshape(dzAll, [n * steps, 4 * units]) as tf.Tensor2D;
-    const dx = tf.reshape(tf.matMul(dzFlat, sw as tf.Tensor2D, false, true), sx.shape);
-    const dw = tf.matMul(tf.reshape(sx, [n * steps, inSize]) as tf.Tensor2D, dzFlat, true, false);
-    const db = tf.reshape(tf.sum(dzFlat, 0, true), b.shape);
-    // The recurrent kernel sees h_{t-1} at step t (t >= 1; the initial state is zero).
-    let du: tf.Tensor = tf.zerosLike(su);
-    if (steps > 1) {
-      const hPrev = tf.reshape(tf.slice(sh, [0, 0, 0], [n, steps - 1, units]), [n * (steps - 1), units]) as tf.Tensor2D;
-      const dzNext = tf.reshape(tf.slice(dzAll, [0, 1, 0], [n, steps - 1, 4 * units]), [n * (steps - 1), 4 * units]) as tf.Tensor2D;
-      du = tf.matMul(hPrev, dzNext, true, false);
-    }
-    return [dx, dw, du, db];
+    return lstmStepFreeGrads(dz, sx, sw, su, sh, b.shape);
   };
   return { value, gradFunc };
 });
