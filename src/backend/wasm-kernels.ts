@@ -9,13 +9,13 @@ import { WASM_KERNELS_BASE64 } from './wasm-kernels.generated.js';
 interface TensorInfo {
   dataId: object;
   shape: number[];
-  dtype: 'float32';
+  dtype: 'float32' | 'int32';
 }
 
 interface WasmBackend {
   wasm: { asm: { memory: WebAssembly.Memory } };
   getMemoryOffset(dataId: object): number;
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  makeOutput(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
   refCount(dataId: object): number;
 }
 
@@ -51,10 +51,12 @@ export function wasmKernels(): WasmKernels {
 /** A tensor's byte offset in tfjs's heap. */
 export const heapOffset = (t: { dataId: object }): number => wasmBackend().getMemoryOffset(t.dataId);
 
+/** A kernel output (uninitialised) allocated in tfjs's heap, as tfjs kernels return it. */
+export const heapOutputInfo = (shape: number[], dtype: 'float32' | 'int32'): TensorInfo => wasmBackend().makeOutput(shape, dtype);
+
 /** Tensors of the given shapes (float32, uninitialised), allocated in tfjs's heap, for a kernel to fill. */
 export function heapOutputs(...shapes: number[][]): tf.Tensor[] {
-  const backend = wasmBackend();
-  return shapes.map((s) => tf.engine().makeTensorFromTensorInfo(backend.makeOutput(s, 'float32')));
+  return shapes.map((s) => tf.engine().makeTensorFromTensorInfo(heapOutputInfo(s, 'float32')));
 }
 
 /** Throws unless t's storage is its own (a kernel is about to write it in place). */

@@ -7,15 +7,12 @@
  * order (bit-identical); any other sum goes to the original kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapOffset, wasmKernels } from './wasm-kernels.js';
+import { heapOffset, heapOutputInfo, wasmKernels } from './wasm-kernels.js';
 
 interface TensorInfo {
   dataId: object;
   shape: number[];
   dtype: string;
-}
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
 }
 type KernelFn = (args: { inputs: { x: TensorInfo }; backend: unknown; attrs: { axis: number | number[]; keepDims: boolean } }) => TensorInfo;
 
@@ -39,7 +36,7 @@ export function installWasmSumFix(): void {
       const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
       const rest = x.shape.slice(axes.length);
       const shape = args.attrs.keepDims ? [...axes.map(() => 1), ...rest] : rest;
-      const out = (args.backend as HeapBackend).makeOutput(shape, 'float32');
+      const out = heapOutputInfo(shape, 'float32');
       wasmKernels().sumRows(heapOffset(x), heapOffset(out), rows, rest.reduce((a, b) => a * b, 1));
       return out;
     }) as unknown as tf.KernelFunc,
