@@ -50,7 +50,7 @@ export class NativeAdamState {
   /** lr, beta1, beta2: scalars made once. */
   private readonly constants: number[];
 
-  constructor(values: tf.Tensor[], lr: number, beta1: number, beta2: number) {
+  constructor(values: tf.Tensor[], lr: number, private readonly beta1: number, private readonly beta2: number) {
     const b = this.raw.binding;
     this.floatType = [{ name: 'dtype', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT }];
     this.handles = values.map((w) => {
@@ -89,10 +89,10 @@ export class NativeAdamState {
    * One Adam step t from the gradients (in the constructor's order); returns the
    * new weights as tfjs tensors owned by the caller.
    */
-  step(grads: tf.Tensor[], t: number, beta1: number, beta2: number, epsilon: number): tf.Tensor[] {
+  step(grads: tf.Tensor[], t: number, epsilon: number): tf.Tensor[] {
     const b = this.raw.binding;
     const [lr, b1, b2] = this.constants;
-    const perStep = [beta1 ** t, beta2 ** t, epsilon * Math.sqrt(1 - beta2 ** t)].map((c) => this.scalar(c));
+    const perStep = [this.beta1 ** t, this.beta2 ** t, epsilon * Math.sqrt(1 - this.beta2 ** t)].map((c) => this.scalar(c));
     const gradIds = this.raw.getInputTensorIds(grads);
     const applyAttrs = [{ name: 'T', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT }];
     try {
@@ -103,13 +103,6 @@ export class NativeAdamState {
       perStep.forEach((id) => b.deleteTensor(id));
     }
     return this.handles.map(([w]) => this.raw.createOutputTensor(b.executeOp('ReadVariableOp', this.floatType, [w], 1)[0]));
-  }
-
-  /** The first or second moments, read out (tests). */
-  moments(which: 'm' | 'v'): tf.Tensor[] {
-    const b = this.raw.binding;
-    const k = which === 'm' ? 1 : 2;
-    return this.handles.map((h) => this.raw.createOutputTensor(b.executeOp('ReadVariableOp', this.floatType, [h[k]], 1)[0]));
   }
 
   dispose(): void {

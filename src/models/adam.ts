@@ -14,7 +14,7 @@
  * the same update as tfjs's up to float rounding.
  */
 import * as tf from '@tensorflow/tfjs';
-import { onNativeBackend, TFJS_BACKEND } from '../backend/load.js';
+import { onNativeBackend, onWasmBackend } from '../backend/load.js';
 import { NativeAdamState } from '../backend/native-adam.js';
 import { wasmAdamStep } from '../backend/wasm-adam.js';
 
@@ -24,7 +24,7 @@ import { wasmAdamStep } from '../backend/wasm-adam.js';
  */
 export type AdamMode = 'fused' | 'simd' | 'ops';
 
-const defaultMode = (): AdamMode => (onNativeBackend() ? 'fused' : tf.getBackend() === TFJS_BACKEND.wasm ? 'simd' : 'ops');
+const defaultMode = (): AdamMode => (onNativeBackend() ? 'fused' : onWasmBackend() ? 'simd' : 'ops');
 
 export class Adam {
   /** tfjs ops: first and second moments, one tensor per weight. */
@@ -75,7 +75,7 @@ export class Adam {
     this.vars.forEach((w, k) => {
       if (w.dataId !== this.written[k]) fused.reset(k, w);
     });
-    const next = fused.step(grads, this.t, this.beta1, this.beta2, this.epsilon);
+    const next = fused.step(grads, this.t, this.epsilon);
     this.vars.forEach((w, k) => {
       w.assign(next[k]);
       this.written[k] = w.dataId;
