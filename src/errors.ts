@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'CHECKPOINT_INVALID'
   | 'STORE_CONFLICT'
+  | 'STORE_FORMAT'
   | 'STORE_INVALID';
 
 export class GlanceError extends Error {

@@ -1,7 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { PRESETS } from '../src/experiments/presets.js';
-import { buildJobs, jobSeeds, shardJobs, trainId, type Job, type TrainJob } from '../src/experiments/grid.js';
-import { resolvePack } from '../src/experiments/pack.js';
+import { buildJobs, shardJobs, trainId, type Job, type TrainJob } from '../src/experiments/grid.js';
 import { mergeConfig, parseShard, validateConfig } from '../src/experiments/validate.js';
 import { buildConfig } from '../src/cli/experiment-options.js';
 import { GlanceError } from '../src/errors.js';
@@ -121,78 +120,41 @@ describe('job grid', () => {
   });
 });
 
-describe('--pack: seeds of one model trained together', () => {
+describe('training jobs from the models table', () => {
   const smoke = PRESETS.smoke;
   const three = { ...smoke, seeds: [1, 2, 3] };
   const train = (js: Job[]) => js.filter((j): j is TrainJob => j.kind === 'train');
 
-  it('with pack 1 (and an unresolved auto) the jobs are exactly the unpacked grid', () => {
-    const one = buildJobs({ ...three, pack: 1 }, 10000);
-    expect(train(one).map((j) => j.id)).toEqual(three.seeds.flatMap((s) => three.models.map((m) => trainId(m, s))));
-    expect(train(one).every((j) => j.seeds === undefined)).toBe(true);
-    expect(buildJobs({ ...three, pack: 'auto' }, 10000)).toEqual(one);
-    expect(JSON.stringify(buildJobs({ ...smoke, pack: 1 }, 10000))).toBe(JSON.stringify(buildJobs(smoke, 10000)));
-  });
-
-  it('with pack 2 each model trains chunks of consecutive seeds; evaluations depend on the pack of their seed', () => {
-    const jobs = buildJobs({ ...three, pack: 2 }, 10000);
-    expect(train(jobs).map((j) => [j.id, jobSeeds(j), j.deps])).toEqual([
-      ['train/NormalNet/seeds1+2', [1, 2], []],
-      ['train/AdvNet/seeds1+2', [1, 2], []],
-      ['train/GlanceAgain/seeds1+2', [1, 2], ['train/NormalNet/seeds1+2']],
-      ['train/NormalNet/seed3', [3], []],
-      ['train/AdvNet/seed3', [3], []],
-      ['train/GlanceAgain/seed3', [3], ['train/NormalNet/seed3']],
+  it('one model of one seed per job; a model depends on the model its base layer comes from, of its seed', () => {
+    const jobs = buildJobs({ ...three, seeds: [7, 3], models: ['GlanceAgain', 'NormalNet'] }, 10000);
+    expect(train(jobs).map((j) => [j.id, j.seed, j.deps])).toEqual([
+      ['train/GlanceAgain/seed7', 7, ['train/NormalNet/seed7']],
+      ['train/NormalNet/seed7', 7, []],
+      ['train/GlanceAgain/seed3', 3, ['train/NormalNet/seed3']],
+      ['train/NormalNet/seed3', 3, []],
     ]);
-    const ids = new Set(jobs.map((j) => j.id));
-    for (const j of jobs) for (const d of j.deps) expect(ids.has(d)).toBe(true);
-    const transfer = jobs.find((j) => j.kind === 'eval' && j.threat === 'transfer' && j.model === 'GlanceAgain' && j.seed === 2)!;
-    expect(transfer.deps).toEqual(['train/GlanceAgain/seeds1+2', 'train/NormalNet/seeds1+2']);
-    // The evaluations are the unpacked run's, only their training dependencies differ.
-    const evals = (js: Job[]) => js.filter((j) => j.kind === 'eval').map((j) => j.id);
-    expect(evals(jobs)).toEqual(evals(buildJobs({ ...three, pack: 1 }, 10000)));
-  });
-
-  it('follows config.seeds order and any models order; no base layer from NormalNet, no dependency', () => {
-    const jobs = buildJobs({ ...three, seeds: [7, 3, 5], models: ['GlanceAgain', 'NormalNet'], pack: 3 }, 10000);
-    expect(train(jobs).map((j) => [j.id, j.deps])).toEqual([
-      ['train/GlanceAgain/seeds7+3+5', ['train/NormalNet/seeds7+3+5']],
-      ['train/NormalNet/seeds7+3+5', []],
-    ]);
-    const scratch = buildJobs({ ...three, glance: { ...three.glance, baseLayer: 'scratch' }, pack: 3 }, 10000);
+    const scratch = buildJobs({ ...three, glance: { ...three.glance, baseLayer: 'scratch' } }, 10000);
     expect(train(scratch).find((j) => j.model === 'GlanceAgain')!.deps).toEqual([]);
   });
 
-  it('--shard i/n still gives each shard the packs it needs, and the shards cover the grid', () => {
-    for (const pack of [2, 3]) {
-      const jobs = buildJobs({ ...smoke, seeds: [1, 2, 3, 4, 5], pack }, 10000);
-      const shards = [1, 2, 3].map((index) => shardJobs(jobs, { index, count: 3 }));
-      const evalIds = (js: Job[]) => js.filter((j) => j.kind === 'eval').map((j) => j.id);
-      expect(shards.flatMap(evalIds).sort()).toEqual(evalIds(jobs).sort());
-      for (const shard of shards) {
-        const have = new Set(shard.map((j) => j.id));
-        for (const j of shard) for (const d of j.deps) expect(have.has(d)).toBe(true);
-      }
-      expect(new Set(shards.flatMap((s) => s.map((j) => j.id)))).toEqual(new Set(jobs.map((j) => j.id)));
-    }
+  it('EOT attacks only a randomised source: white-box GlanceAgain, never transfer from NormalNet', () => {
+    const jobs = buildJobs(three, 10000).filter((j) => j.kind === 'eval' && j.attack === 'eot-fgsm');
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(jobs.every((j) => j.kind === 'eval' && j.source === 'GlanceAgain' && j.threat === 'white-box')).toBe(true);
   });
 
-  it('auto is seeds/workers on node and 1 on wasm or cpu; explicit numbers are kept, capped at the seeds', () => {
-    expect(resolvePack('auto', 5, 2, 'node')).toBe(3);
-    expect(resolvePack('auto', 5, 8, 'node')).toBe(1);
-    expect(resolvePack('auto', 5, 2, 'wasm')).toBe(1);
-    expect(resolvePack('auto', 5, 2, 'cpu')).toBe(1);
-    expect(resolvePack(3, 5, 2, 'wasm')).toBe(3);
-    expect(resolvePack(9, 5, 2, 'node')).toBe(5);
+  it('a model whose base comes from another model needs that model in --models, unless it trains its own', () => {
+    badOption(() => validateConfig({ ...smoke, models: ['GlanceAgain', 'AdvNet'], transferSource: 'AdvNet' }), /models: expected NormalNet too: GlanceAgain's frozen base layer comes from NormalNet/);
+    const scratch = { ...smoke, models: ['GlanceAgain'], threats: ['white-box'], glance: { ...smoke.glance, baseLayer: 'scratch' } };
+    expect(validateConfig(scratch).models).toEqual(['GlanceAgain']);
   });
 
-  it('--pack takes a positive integer or auto; a config without pack (an older run) means 1', () => {
-    expect(buildConfig({ preset: 'smoke' }).pack).toBe('auto');
-    expect(buildConfig({ preset: 'smoke', pack: '3' }).pack).toBe(3);
-    expect(buildConfig({ preset: 'smoke', pack: 'auto' }).pack).toBe('auto');
-    badOption(() => buildConfig({ preset: 'smoke', pack: '0' }), /pack.*positive integer or auto/);
-    badOption(() => buildConfig({ preset: 'smoke', pack: '1.5' }), /pack/);
-    const { pack: _, ...old } = smoke;
-    expect(validateConfig(old).pack).toBe(1);
+  it('--pack is gone; a pack in a --config file (a config.json of an older glance) is ignored', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glance-config-'));
+    const file = join(dir, 'old.json');
+    writeFileSync(file, JSON.stringify({ ...smoke, pack: 3, storeFormat: 1 }));
+    const c = buildConfig({ preset: 'paper', config: file });
+    expect(c).toEqual(smoke);
+    expect(buildJobs(c, 10000)).toEqual(buildJobs(smoke, 10000));
   });
 });

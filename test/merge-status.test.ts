@@ -3,28 +3,31 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunStore, runningFile, writeJson } from '../src/coordinator/store.js';
-import { metaFile, type RunMeta } from '../src/coordinator/write-report.js';
-import { mergeStores } from '../src/cli/merge.js';
-import { statusText } from '../src/cli/status.js';
+import { metaFile, readMeta, type Machine, type RunMeta } from '../src/coordinator/meta.js';
+import { mergeStores } from '../src/coordinator/merge.js';
+import { statusText } from '../src/coordinator/status.js';
 import { PRESETS } from '../src/experiments/presets.js';
 import { buildJobs, shardJobs } from '../src/experiments/grid.js';
 import { GlanceError } from '../src/errors.js';
 
 const config = PRESETS.smoke;
-const meta = (shard?: { index: number; count: number }): RunMeta => ({
+const machine = (cpu: string): Machine => ({ cpu, cores: 2, memoryBytes: 8 * 2 ** 30, os: 'Linux 6.1.0', arch: 'x64', node: '20.20.0' });
+const meta = (shard?: { index: number; count: number }, m = machine('Test CPU')): RunMeta => ({
   splitSize: 10000,
   datasetFingerprint: 'test',
   command: `npx glance reproduce --preset smoke${shard ? ` --shard ${shard.index}/${shard.count}` : ''}`,
   shard,
   versions: {},
+  commit: 'abc1234',
+  machine: m,
 });
 
 /** A store of one --shard slice with every job of it recorded done (and a checkpoint file per training job). */
-function shardStore(root: string, index: number): string {
+function shardStore(root: string, index: number, m?: Machine): string {
   const dir = join(root, `shard${index}`);
   const store = new RunStore(dir);
   store.open(config, false);
-  writeJson(metaFile(dir), meta({ index, count: 2 }));
+  writeJson(metaFile(dir), meta({ index, count: 2 }, m));
   for (const job of shardJobs(buildJobs(config, 10000), { index, count: 2 })) {
     store.append({ jobId: job.id, status: 'done', seconds: 1, attempt: 1, at: new Date().toISOString() });
     if (job.kind === 'train') writeFileSync(join(store.checkpointDir, `${job.model}-seed${job.seed}.json`), '{}');
@@ -43,6 +46,19 @@ describe('glance merge and status', () => {
     const all = buildJobs(config, 10000);
     expect(statusText(out)).toContain(`${all.length} jobs: ${all.length} done, 0 errored, 0 left`);
     expect(existsSync(join(out, 'checkpoints', 'GlanceAgain-seed2.json'))).toBe(true);
+    const merged = readMeta(out)!;
+    expect(merged.shard).toBeUndefined();
+    expect(merged.command).toBe('npx glance reproduce --preset smoke');
+    expect(merged.machine).toEqual(machine('Test CPU'));
+  });
+
+  it('keeps the machine of every slice when they ran on different machines', () => {
+    const root = mkdtempSync(join(tmpdir(), 'glance-merge-'));
+    const out = join(root, 'merged');
+    mergeStores([shardStore(root, 1, machine('CPU A')), shardStore(root, 2, machine('CPU B'))], out);
+    const merged = readMeta(out)!;
+    expect(merged.machine).toBeUndefined();
+    expect(merged.machines).toEqual([machine('CPU A'), machine('CPU B')]);
   });
 
   it('refuses to merge stores of different experiments', () => {

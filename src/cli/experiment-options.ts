@@ -38,7 +38,6 @@ export interface RawOptions {
   advMix?: string;
   advUnits?: string;
   backend?: string;
-  pack?: string;
   dataset?: string;
   dataDir?: string;
   shard?: string;
@@ -100,7 +99,6 @@ export function addExperimentOptions(cmd: Command, defaultPreset: string): Comma
     .option('--adv-mix <x>', "AdvNet's weight of the clean loss" + d(p.train.advMix))
     .option('--adv-units <units>', `units of AdvNet's training eps: ${EPS_UNITS.join(' | ')} (for the normalized reading of the paper, train AdvNet in normalized units too)` + d(p.train.advUnits))
     .option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(' | ')} (auto: node if built, else wasm)` + d(p.backend))
-    .option('--pack <n|auto>', 'seeds of one model trained together in one job (1: one seed per job; auto: seeds/workers on the node backend, 1 on wasm; resolved when the run is created; give a number with --shard so every slice agrees)' + d(p.pack))
     .option('--dataset <name>', 'mnist | fashion-mnist' + d(p.dataset))
     .option('--data-dir <dir>', 'a directory with the four IDX files instead of --dataset')
     .option('--shard <i/n>', 'run only the i-th of n deterministic slices of the job grid')
@@ -150,7 +148,6 @@ export function buildConfig(raw: RawOptions): ExperimentConfig {
     eotSamples: number('--eot-samples', raw.eotSamples),
     pgd: { steps: number('--pgd-steps', raw.pgdSteps) },
     backend: raw.backend,
-    pack: raw.pack === undefined || raw.pack.trim() === 'auto' ? raw.pack?.trim() : number('--pack', raw.pack),
   };
   return validateConfig(mergeConfig(preset as unknown as Record<string, unknown>, fromFile, flags));
 }

@@ -5,9 +5,8 @@
  * --quiet only the summary. This is the only part of the coordinator that writes
  * to the terminal, and it is handed the stream to write to.
  */
+import type { JobProgress } from '../experiments/types.js';
 import type { RunEvent, RunSummary } from './scheduler.js';
-import type { JobProgress } from '../workers/protocol.js';
-import { trainRecords } from './store.js';
 
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -117,13 +116,8 @@ export class ProgressView {
 }
 
 function doneDetail(e: Extract<RunEvent, { type: 'job-done' }>): string {
-  const trained = trainRecords(e.outcome).filter((t) => t.history.length);
-  if (trained.length) {
-    const last = trained.map((t) => t.history[t.history.length - 1]);
-    // A pack: each seed's accuracy; samples/s counts every seed's samples.
-    const packed = trained.length > 1 ? ` (${trained.length} seeds packed)` : '';
-    return ` train acc ${last.map((l) => l.accuracy.toFixed(1)).join('/')}%, ${Math.round(last[0].samplesPerSec)} samples/s${packed}`;
-  }
+  const last = e.outcome.train?.history.at(-1);
+  if (last) return ` train acc ${last.accuracy.toFixed(1)}%, ${Math.round(last.samplesPerSec)} samples/s`;
   const r = e.outcome.results;
   const units = new Set(r?.map((x) => x.epsUnits));
   if (r?.length) return ' ' + r.map((x) => `eps ${x.eps}${units.size > 1 ? ` ${x.epsUnits}` : ''}: ${((100 * x.correct) / x.total).toFixed(1)}%`).join(', ');

@@ -3,26 +3,20 @@
  * whose model, seed, training config and data match a checkpoint in DIR takes a
  * copy of it instead of training again, so a sweep after a paper run (same seeds,
  * same training) only evaluates. The checkpoint is validated (shape, SHA-256)
- * before it is trusted, and the store says where it came from. A pack job (--pack)
- * is reused only when every one of its seeds matches. How a model was packed
- * (its manifest's config.packedWith) does not stop reuse: a packed replicate equals
- * its seed trained alone up to float summation order.
+ * before it is trusted, and the store says where it came from.
  */
-import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { copyAtomic } from '../data/durable.js';
 import type { ExperimentConfig } from '../experiments/config.js';
-import { jobSeeds, type TrainJob } from '../experiments/grid.js';
-import { checkpointExists, checkpointFiles, loadCheckpoint, type CheckpointManifest } from '../models/checkpoint.js';
-import { checkpointName, netSpec } from '../workers/spec.js';
-import { configDiff, type RunStore, type TrainRecord } from './store.js';
+import { trainId, type Job, type TrainJob } from '../experiments/grid.js';
+import { baseSource, checkpointName, netSpec } from '../experiments/models.js';
+import type { TrainRecord } from '../experiments/types.js';
+import { checkpointExists, checkpointFiles, loadCheckpoint, type CheckpointManifest } from '../training/checkpoint.js';
+import { configDiff, type RunStore, type StoreState } from './store.js';
 
-/** The seeds a checkpoint's model was packed with, recorded in its manifest's training config. */
-export function packedWithOf(manifest: Pick<CheckpointManifest, 'config'>): number[] | undefined {
-  return (manifest.config as { packedWith?: number[] }).packedWith;
-}
-
-function matching(job: TrainJob, seed: number, config: ExperimentConfig, dataFingerprint: string, from: string): CheckpointManifest | undefined {
-  const name = checkpointName(job.model, seed);
+/** The manifest of the checkpoint in `from` that can stand for the job's model, if there is one. */
+function matching(job: TrainJob, config: ExperimentConfig, dataFingerprint: string, from: string): CheckpointManifest | undefined {
+  const name = checkpointName(job.model, job.seed);
   if (!checkpointExists(from, name)) return undefined;
   let manifest: CheckpointManifest;
   try {
@@ -30,42 +24,50 @@ function matching(job: TrainJob, seed: number, config: ExperimentConfig, dataFin
   } catch {
     return undefined;
   }
-  const { packedWith: _, ...trainConfig } = manifest.config as CheckpointManifest['config'] & { packedWith?: number[] };
-  if (manifest.seed !== seed || configDiff(trainConfig, config.train).length) return undefined;
+  // Any difference in training counts, including a model an older glance trained
+  // together with other seeds (its config lists them as packedWith).
+  if (manifest.seed !== job.seed || configDiff(manifest.config, config.train).length) return undefined;
   return manifest;
 }
 
-/** Copies the job's matching checkpoints into the store and records the job as done; false when any seed has none. */
-export function reuseCheckpoint(job: TrainJob, config: ExperimentConfig, dataFingerprint: string, from: string, store: RunStore): boolean {
-  const seeds = jobSeeds(job);
-  const manifests = seeds.map((seed) => matching(job, seed, config, dataFingerprint, from));
-  if (manifests.some((m) => m === undefined)) return false;
-  const records: TrainRecord[] = seeds.map((seed, k) => {
-    const manifest = manifests[k]!;
-    const name = checkpointName(job.model, seed);
-    const src = checkpointFiles(from, name);
-    const dst = checkpointFiles(store.checkpointDir, name);
-    // Weights first, manifest last: a manifest's presence means complete weights.
-    copyFileSync(src.weights, dst.weights);
-    copyFileSync(src.manifest, dst.manifest);
-    const packedWith = packedWithOf(manifest);
-    return {
-      model: job.model,
-      seed,
-      checkpoint: name,
-      history: manifest.history,
-      backend: manifest.backend,
-      reusedFrom: join(from, `${name}.json`),
-      ...(packedWith ? { packedWith } : {}),
-    };
-  });
-  store.append({
-    jobId: job.id,
-    status: 'done',
-    seconds: 0,
-    attempt: 1,
-    ...(job.seeds ? { trains: records } : { train: records[0] }),
-    at: new Date().toISOString(),
-  });
-  return true;
+const reusedFrom = (from: string, name: string) => join(from, `${name}.json`);
+
+/**
+ * Copies into the store every matching model of `from` that the run has not
+ * trained yet, each recorded as a done training job; returns their job ids. A
+ * model built on another's trained layer (the models table's baseFrom) is taken
+ * only together with that very model from the same directory, so it is never
+ * evaluated beside a different copy of its base.
+ */
+export function reuseCheckpoints(jobs: Job[], config: ExperimentConfig, dataFingerprint: string, from: string, store: RunStore, state: StoreState): string[] {
+  const reused: string[] = [];
+  const pending = jobs.filter((j): j is TrainJob => j.kind === 'train' && state.lines.get(j.id)?.status !== 'done');
+  // Bases first: repeat until a pass takes nothing.
+  for (let progress = true; progress; ) {
+    progress = false;
+    for (const job of pending) {
+      if (reused.includes(job.id)) continue;
+      const base = baseSource(netSpec(job.model, config));
+      if (base) {
+        const line = state.lines.get(trainId(base, job.seed));
+        const baseFrom = line?.status === 'done' ? line.train?.reusedFrom : undefined;
+        if (baseFrom !== reusedFrom(from, checkpointName(base, job.seed))) continue;
+      }
+      const manifest = matching(job, config, dataFingerprint, from);
+      if (!manifest) continue;
+      const name = checkpointName(job.model, job.seed);
+      const src = checkpointFiles(from, name);
+      const dst = checkpointFiles(store.checkpointDir, name);
+      // Weights first, manifest last: a manifest's presence means complete weights.
+      copyAtomic(src.weights, dst.weights);
+      copyAtomic(src.manifest, dst.manifest);
+      const train: TrainRecord = { model: job.model, seed: job.seed, checkpoint: name, history: manifest.history, backend: manifest.backend, reusedFrom: reusedFrom(from, name) };
+      const line = { jobId: job.id, status: 'done' as const, seconds: 0, attempt: 1, train, at: new Date().toISOString() };
+      store.append(line);
+      state.lines.set(job.id, line);
+      reused.push(job.id);
+      progress = true;
+    }
+  }
+  return reused;
 }

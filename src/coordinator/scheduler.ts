@@ -6,7 +6,7 @@
  * is an interface, so the scheduling is tested without threads.
  */
 import type { Job } from '../experiments/grid.js';
-import type { JobOutcome, JobProgress } from '../workers/protocol.js';
+import type { JobOutcome, JobProgress } from '../experiments/types.js';
 import type { JobLine, RunStore, StoreState } from './store.js';
 
 export interface Executor {
@@ -91,7 +91,7 @@ export async function runJobs(jobs: Job[], store: RunStore, state: StoreState, e
         .run(job, (progress) => emit({ type: 'job-progress', job, progress }))
         .then(
           (outcome) => {
-            store.append({ jobId: job.id, status: 'done', seconds: outcome.seconds, attempt, train: outcome.train, trains: outcome.trains, results: outcome.results, at: new Date().toISOString() });
+            store.append({ jobId: job.id, status: 'done', seconds: outcome.seconds, attempt, train: outcome.train, results: outcome.results, at: new Date().toISOString() });
             done.add(job.id);
             ranNow++;
             emit({ type: 'job-done', job, seconds: outcome.seconds, outcome });

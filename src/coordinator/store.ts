@@ -1,36 +1,42 @@
 /**
  * The run store: one directory per run.
- *   config.json     the experiment (refused on resume if it differs)
+ *   config.json     the experiment and the store format (a resume of another experiment is refused)
  *   results.jsonl   one line per finished (or errored) job, fsynced before the job counts as done
  *   checkpoints/    trained weights + manifests, written by the training jobs
+ *   meta.json       where and how the run was started (write-report.ts)
+ *   running.json    the coordinator's pid and running jobs while a run is in progress
  *   run.log         what happened, for people
  * A crash can tear only the last line of results.jsonl; opening the store drops
  * such a line (truncating the file to its last complete line) so appends stay valid.
+ *
+ * Store formats. 2: one model of one seed per training job. 1 (no "storeFormat"
+ * in config.json): written by a glance that could train several seeds of a model
+ * as one job (`"pack": n`, ids `train/<model>/seeds1+2+3`, the records in
+ * `trains`). Such a store is read as format 2, each seed's record under its own
+ * job id, so status and report work on it; a resume is refused when it holds
+ * packed training, since those models were computed differently.
  */
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync, renameSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { GlanceError } from '../errors.js';
+import { appendLine, readJson, writeAtomic } from '../data/durable.js';
 import type { ExperimentConfig } from '../experiments/config.js';
-import type { EvalResult, BackendInfo, ModelName } from '../experiments/types.js';
+import { trainId } from '../experiments/grid.js';
+import { MODELS, type EvalResult, type ModelName, type TrainRecord } from '../experiments/types.js';
 
-export interface TrainRecord {
-  model: ModelName;
-  seed: number;
-  checkpoint: string;
-  history: Array<{ epoch: number; loss: number; accuracy: number; samplesPerSec: number; seconds: number }>;
-  backend: BackendInfo;
-  /** Set when the model was not trained in this run but copied (--reuse-checkpoints). */
-  reusedFrom?: string;
-  /** The seeds this model was trained together with as one packed computation (--pack), itself included. */
-  packedWith?: number[];
-}
+export const STORE_FORMAT = 2;
 
 export type JobLine =
-  | { jobId: string; status: 'done'; seconds: number; attempt: number; train?: TrainRecord; trains?: TrainRecord[]; results?: EvalResult[]; at: string }
+  | { jobId: string; status: 'done'; seconds: number; attempt: number; train?: TrainRecord; results?: EvalResult[]; at: string }
   | { jobId: string; status: 'errored'; error: string; attempt: number; at: string };
 
-/** The models a job (line or outcome) trained: one, or each seed of a pack (`trains`). */
-export const trainRecords = (x: { train?: TrainRecord; trains?: TrainRecord[] }): TrainRecord[] => x.trains ?? (x.train ? [x.train] : []);
+/** A config.json as stored: the experiment, the store format, and a format-1 store's seeds per training job. */
+export interface StoredConfig {
+  config: ExperimentConfig;
+  format: number;
+  /** Format 1 only: how many seeds of a model one training job trained together. */
+  pack: number;
+}
 
 export interface StoreState {
   /** Last line per job id. */
@@ -38,6 +44,8 @@ export interface StoreState {
   /** Whether a torn last line was found and dropped. */
   droppedTornLine: boolean;
 }
+
+const CONFIG_FIX = 'use another --out, or --force-new to start this run afresh';
 
 export class RunStore {
   readonly configFile: string;
@@ -63,23 +71,47 @@ export class RunStore {
     }
   }
 
-  readConfig(): ExperimentConfig {
-    try {
-      const config = JSON.parse(readFileSync(this.configFile, 'utf8')) as ExperimentConfig;
-      // A run stored before --pack existed trained one seed per job.
-      config.pack ??= 1;
-      return config;
-    } catch (e) {
-      throw new GlanceError('STORE_INVALID', `${this.configFile}: cannot read the run's config (${(e as Error).message})`, 'use another --out, or --force-new to start this run afresh');
+  readStored(): StoredConfig {
+    const raw = readJson<Record<string, unknown>>(this.configFile, "the run's config", CONFIG_FIX);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw new GlanceError('STORE_INVALID', `${this.configFile}: the run's config is not a JSON object`, CONFIG_FIX);
     }
+    const { storeFormat, pack, ...config } = raw;
+    const format = storeFormat ?? 1;
+    if (typeof format !== 'number' || !Number.isInteger(format) || format < 1) {
+      throw new GlanceError('STORE_INVALID', `${this.configFile}: storeFormat ${JSON.stringify(storeFormat)} is not a format number`, CONFIG_FIX);
+    }
+    if (format > STORE_FORMAT) {
+      throw new GlanceError('STORE_FORMAT', `${this.dir} was written by a newer glance (store format ${format}; this one reads up to ${STORE_FORMAT})`, 'use the glance that wrote it, or update this one');
+    }
+    // Format 1 stored 'auto' only before a run resolved it; either way no job trained more than one seed.
+    return { config: config as unknown as ExperimentConfig, format, pack: format === 1 && typeof pack === 'number' ? pack : 1 };
   }
 
-  /** Creates the store, or checks that an existing one holds the same experiment. */
+  readConfig(): ExperimentConfig {
+    return this.readStored().config;
+  }
+
+  /** Writes config.json in the current format; `pack` > 1 keeps a format-1 store (merge of old stores) in its own format. */
+  writeConfig(config: ExperimentConfig, pack = 1): void {
+    const stored = pack > 1 ? { storeFormat: 1, ...config, pack } : { storeFormat: STORE_FORMAT, ...config };
+    writeAtomic(this.configFile, JSON.stringify(stored, null, 2) + '\n');
+  }
+
+  /** Creates the store, or checks that an existing one holds the same experiment and can be resumed. */
   open(config: ExperimentConfig, forceNew: boolean): StoreState {
     mkdirSync(this.checkpointDir, { recursive: true });
     if (this.exists() && !forceNew) {
-      const stored = this.readConfig();
-      const diff = configDiff(stored, config);
+      const stored = this.readStored();
+      if (stored.pack > 1) {
+        throw new GlanceError(
+          'STORE_FORMAT',
+          `${this.dir} was written by an older glance that trained ${stored.pack} seeds of a model as one job (--pack ${stored.pack}); ` +
+            'it cannot be resumed, because its models were trained as one batched computation and new jobs would train each seed alone',
+          `its stored results still report: glance report ${this.dir}; to run the rest, start a new run with another --out (--reuse-checkpoints does not take packed models), or pass --force-new to discard these results`,
+        );
+      }
+      const diff = configDiff(stored.config, config);
       if (diff.length) {
         throw new GlanceError(
           'STORE_CONFLICT',
@@ -87,14 +119,16 @@ export class RunStore {
           'resume with the same options, choose another --out, or pass --force-new to discard the stored results',
         );
       }
+      // Its job ids are this format's: record the format, so the next reader need not guess.
+      if (stored.format < STORE_FORMAT) this.writeConfig(stored.config);
     } else {
-      if (forceNew) for (const f of [this.resultsFile]) if (existsSync(f)) renameSync(f, `${f}.${Date.now()}.old`);
-      atomicWrite(this.configFile, JSON.stringify(config, null, 2) + '\n');
+      if (forceNew && existsSync(this.resultsFile)) renameSync(this.resultsFile, `${this.resultsFile}.${Date.now()}.old`);
+      this.writeConfig(config);
     }
     return this.read();
   }
 
-  /** Reads results.jsonl, dropping (and truncating away) a torn last line. */
+  /** Reads results.jsonl, dropping (and truncating away) a torn last line. Format-1 lines are read as format 2. */
   read(): StoreState {
     const lines = new Map<string, JobLine>();
     if (!existsSync(this.resultsFile)) return { lines, droppedTornLine: false };
@@ -119,7 +153,7 @@ export class RunStore {
         droppedTornLine = true;
         break;
       }
-      if (parsed) lines.set(parsed.jobId, parsed);
+      if (parsed) for (const l of fromFormat1(parsed)) lines.set(l.jobId, l);
       pos = nl + 1;
       good = pos;
     }
@@ -129,13 +163,12 @@ export class RunStore {
 
   /** Appends a job's line and fsyncs it: only then does the job count as done. */
   append(line: JobLine): void {
-    const fd = openSync(this.resultsFile, 'a');
-    try {
-      writeSync(fd, JSON.stringify(line) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    appendLine(this.resultsFile, JSON.stringify(line));
+  }
+
+  /** Replaces results.jsonl with `lines` (merge). */
+  writeLines(lines: Iterable<JobLine>): void {
+    writeAtomic(this.resultsFile, [...lines].map((l) => JSON.stringify(l) + '\n').join(''));
   }
 
   log(message: string): void {
@@ -143,19 +176,25 @@ export class RunStore {
   }
 }
 
-export function atomicWrite(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
+/** A format-1 packed training job's id, `train/<model>/seeds1+2+3`. */
+const PACKED_ID = /^train\/([^/]+)\/seeds(\d+(?:\+\d+)+)$/;
+
+/**
+ * A line as format 2 reads it: a format-1 packed training job becomes one line per
+ * seed under that seed's job id (done: with its record from `trains`; errored: the
+ * error), so the grid's per-seed ids find them. Every other line is unchanged.
+ */
+function fromFormat1(line: JobLine & { trains?: TrainRecord[] }): JobLine[] {
+  const packed = PACKED_ID.exec(line.jobId);
+  if (!packed || !(MODELS as readonly string[]).includes(packed[1])) return [line];
+  const model = packed[1] as ModelName;
+  const seeds = packed[2].split('+').map(Number);
+  if (line.status === 'errored') return seeds.map((seed) => ({ ...line, jobId: trainId(model, seed) }));
+  const { trains, ...rest } = line;
+  return seeds.map((seed) => ({ ...rest, jobId: trainId(model, seed), train: trains?.find((t) => t.seed === seed) }));
 }
 
-/** The paths where two configs differ, ignoring fields that do not change results. */
+/** The paths where two configs differ. */
 export function configDiff(a: unknown, b: unknown, path = ''): string[] {
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) {
     return JSON.stringify(a) === JSON.stringify(b) ? [] : [`${path || 'config'}: stored ${JSON.stringify(a)}, now ${JSON.stringify(b)}`];
@@ -168,6 +207,7 @@ export function configDiff(a: unknown, b: unknown, path = ''): string[] {
 /** running.json: the coordinator's pid and its running jobs while a run is in progress. */
 export const runningFile = (runDir: string) => join(runDir, 'running.json');
 
+/** Writes `value` as pretty JSON, atomically and durably. */
 export function writeJson(file: string, value: unknown): void {
-  writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
+  writeAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }

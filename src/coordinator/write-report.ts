@@ -3,54 +3,18 @@
  * reports/<run-id>/ from the run store alone, so a report can be regenerated at
  * any time, partial runs included (marked, with what is missing).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { buildJobs, shardJobs, type Job } from '../experiments/grid.js';
-import type { ExperimentConfig } from '../experiments/config.js';
-import { packSize, seedChunks } from '../experiments/pack.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { MODEL_TABLE, type Objective } from '../experiments/models.js';
 import type { EvalResult } from '../experiments/types.js';
 import { aggregate, renderReport, renderResultsCsv, renderSweepSvg, sweepGroups } from '../report/index.js';
+import { describeMachine, jobsOfRun, readMeta, type RunMeta } from './meta.js';
 import { RunStore, type JobLine } from './store.js';
 
-export interface RunMeta {
-  /** Size of the evaluation split, so the job grid can be rebuilt without the dataset. */
-  splitSize: number;
-  datasetFingerprint: string;
-  /** The command that started the run, for "how to reproduce". */
-  command: string;
-  shard?: { index: number; count: number };
-  versions: Record<string, string>;
-  /** The code's git commit when the run was (last) started, for citing what produced the numbers. */
-  commit?: string;
-}
-
-export const metaFile = (runDir: string) => join(runDir, 'meta.json');
-
-export function readMeta(runDir: string): RunMeta | undefined {
-  return existsSync(metaFile(runDir)) ? (JSON.parse(readFileSync(metaFile(runDir), 'utf8')) as RunMeta) : undefined;
-}
-
-/** The jobs of a run: its config's grid, cut to its --shard slice. */
-export function jobsOfRun(config: ExperimentConfig, meta: Pick<RunMeta, 'splitSize' | 'shard'>): Job[] {
-  const jobs = buildJobs(config, meta.splitSize);
-  return meta.shard ? shardJobs(jobs, meta.shard) : jobs;
-}
-
-/** The commit of the code that runs (asked in its own directory, not the caller's cwd); '-dirty' when it has local changes. */
-export function gitCommit(): string {
-  try {
-    const cwd = dirname(fileURLToPath(import.meta.url));
-    return execFileSync('git', ['describe', '--always', '--dirty', '--abbrev=7'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** From the start of the first job (its stored time minus its duration) to the last stored job; a resumed run includes its pauses. */
-function wallTime(lines: JobLine[]): string {
+function wallTime(all: JobLine[]): string {
+  // A format-1 packed job is read as one line per seed, each with the job's time and end: count it once.
+  const lines = [...new Map(all.map((l) => [`${l.at} ${l.status} ${l.attempt} ${l.status === 'done' ? l.seconds : ''}`, l])).values()];
   const ends = lines.map((l) => Date.parse(l.at)).filter(Number.isFinite);
   const starts = lines.map((l) => Date.parse(l.at) - 1000 * (l.status === 'done' ? l.seconds : 0)).filter(Number.isFinite);
   const seconds = lines.reduce((s, l) => s + (l.status === 'done' ? l.seconds : 0), 0);
@@ -59,10 +23,16 @@ function wallTime(lines: JobLine[]): string {
   return `${(span / 60).toFixed(1)} min from the first job's start to the last stored job (${(seconds / 60).toFixed(1)} min of job time)`;
 }
 
+/** The machine(s) the run's meta.json recorded. */
+function machineText(meta: RunMeta | undefined): string {
+  const machines = meta?.machines ?? (meta?.machine ? [meta.machine] : []);
+  return machines.length ? machines.map(describeMachine).join('; ') : 'machine not recorded';
+}
+
 export async function writeRunReport(runDir: string, reportsRoot = 'reports'): Promise<{ dir: string; partial: boolean }> {
   const store = new RunStore(runDir);
   store.requireRun();
-  const config: ExperimentConfig = store.readConfig();
+  const { config, pack } = store.readStored();
   const meta = readMeta(runDir);
   const { lines } = store.read();
   const done = [...lines.values()].filter((l): l is Extract<JobLine, { status: 'done' }> => l.status === 'done');
@@ -70,8 +40,8 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
   const jobs = meta ? jobsOfRun(config, meta) : [];
   const missing = jobs.filter((j) => lines.get(j.id)?.status !== 'done').map((j) => j.id);
   const backends = [...new Set(results.map((r) => `${r.backend.name} (tfjs ${r.backend.tfjs}${r.backend.tensorflow ? `, TensorFlow ${r.backend.tensorflow}` : ''})`))];
-  const cpu = cpus();
   const t = config.train;
+  const trainsWith = (objective: Objective) => config.models.some((m) => MODEL_TABLE[m].objective === objective);
   const protocol: Array<[string, string]> = [
     ['dataset', `${config.dataset}${meta ? ` (fingerprint ${meta.datasetFingerprint})` : ''}`],
     ['evaluation split', `${config.eval.split}${config.eval.limit ? `, first ${config.eval.limit} images` : ''}`],
@@ -89,14 +59,18 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
     ['seeds', config.seeds.join(', ')],
     [
       'training',
-      `${t.epochs} epochs, batch ${t.batchSize}, Adam lr ${t.lr}${t.limit ? `, first ${t.limit} training images` : ''}; AdvNet FGSM eps ${t.advEps} (${t.advUnits}), mix ${t.advMix}` +
-        (packSize(config) > 1 ? `; seeds trained in packs of ${packSize(config)} (one batched computation per model and pack: ${seedChunks(config).map((c) => c.join('+')).join(', ')})` : ''),
+      `${t.epochs} epochs, batch ${t.batchSize}, Adam lr ${t.lr}${t.limit ? `, first ${t.limit} training images` : ''}` +
+        (trainsWith('advnet') ? `; AdvNet FGSM eps ${t.advEps} (${t.advUnits}), mix ${t.advMix}` : '') +
+        // A store of an older glance that trained several seeds as one batched computation says so.
+        (pack > 1 ? `; seeds trained ${pack} at a time as one batched computation (--pack ${pack})` : ''),
     ],
-    ['GlanceAgain', `base layer ${config.glance.baseLayer}, ${config.glance.resampling} resampling`],
+    ...config.models
+      .filter((m) => MODEL_TABLE[m].architecture === 'glance-again')
+      .map((m): [string, string] => [m, `base layer ${config.glance.baseLayer}, ${config.glance.resampling} resampling`]),
     ['backend', backends.join('; ') || '—'],
     ['library versions', meta ? Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ') : '—'],
-    ['git commit', meta?.commit ?? gitCommit()],
-    ['machine', `${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`],
+    ['git commit', meta?.commit ?? 'not recorded'],
+    ['machine', machineText(meta)],
     ['wall time', wallTime([...lines.values()])],
   ];
   const groups = aggregate(results);

@@ -3,11 +3,7 @@
  * Built from a preset, a --config file and command-line flags (in that order of
  * precedence, flags last), then validated once; everything downstream trusts it.
  */
-import type { TrainConfig } from '../models/train.js';
-import type { AttackName, BackendChoice, BaseLayer, EpsUnits, ModelName, Resampling, Split } from './types.js';
-
-/** Training settings: the models' TrainConfig (a type only: experiments/ stays free of tfjs). */
-export type TrainSettings = TrainConfig;
+import type { AttackName, BackendChoice, BaseLayer, EpsUnits, ModelName, Resampling, Split, TrainConfig } from './types.js';
 
 export interface ExperimentConfig {
   preset: string;
@@ -16,7 +12,7 @@ export interface ExperimentConfig {
   dataDir?: string;
   models: ModelName[];
   seeds: number[];
-  train: TrainSettings;
+  train: TrainConfig;
   glance: { baseLayer: BaseLayer; resampling: Resampling };
   eval: {
     split: Split;
@@ -36,15 +32,7 @@ export interface ExperimentConfig {
   eotSamples: number;
   pgd: { steps: number; randomStart: boolean };
   backend: BackendChoice;
-  /**
-   * How many seeds of one model one training job trains together, as one batched
-   * computation (models/packed.ts): 1 trains each seed alone. 'auto' is resolved
-   * when a run is created (resolvePack) and the number is what config.json stores.
-   */
-  pack: PackChoice;
 }
-
-export type PackChoice = number | 'auto';
 
 /** Options of a run that do not change its results (so a resume may change them). */
 export interface RunOptions {

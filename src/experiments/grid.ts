@@ -1,26 +1,24 @@
 /**
- * The job DAG of an experiment. Training jobs come first (GlanceAgain's frozen or
- * fine-tuned base layer depends on NormalNet of its seed); evaluation jobs depend
- * on the models they attack and classify. Each evaluation job covers every eps of
- * one (model, seed, threat, attack, slice) and, for one-step attacks, every eps
- * unit too (`.../pixel+normalized/...`), so a sweep shares its work.
- * Ids are stable strings of the grid coordinates: the same config always gives
- * the same jobs, which is what resume and --shard rely on. With --pack n > 1 a
- * training job trains n consecutive seeds of one model together (pack.ts); its id
- * lists them, `train/<model>/seeds1+2+3`, and a pack of one seed is a plain job.
+ * The job DAG of an experiment. A training job trains one model of one seed
+ * (`train/<model>/seed<n>`); a model whose base layer comes from another model
+ * (the models table: GlanceAgain's frozen or fine-tuned base from NormalNet)
+ * depends on that model's job of the same seed. Evaluation jobs depend on the
+ * models they attack and classify. Each evaluation job covers every eps of one
+ * (model, seed, threat, attack, slice) and, for one-step attacks, every eps unit
+ * too (`.../pixel+normalized/...`), so a sweep shares its work.
+ * Ids are stable strings of the grid coordinates and nothing else (not the
+ * number of workers): the same config always gives the same jobs, which is what
+ * resume, --shard and merge rely on.
  */
 import type { ExperimentConfig } from './config.js';
-import { seedChunks } from './pack.js';
-import { MODELS, type AttackName, type EpsUnits, type ModelName, type ThreatModel } from './types.js';
+import { baseSource, isRandomized, netSpec } from './models.js';
+import type { AttackName, EpsUnits, ModelName, ThreatModel } from './types.js';
 
 export interface TrainJob {
   kind: 'train';
   id: string;
   model: ModelName;
-  /** The seed; for a pack, its first seed. */
   seed: number;
-  /** A pack's seeds (two or more), trained together; absent for a job of one seed. */
-  seeds?: number[];
   deps: string[];
 }
 
@@ -45,12 +43,6 @@ export type Job = TrainJob | EvalJob;
 
 export const trainId = (model: ModelName, seed: number) => `train/${model}/seed${seed}`;
 
-/** The id of the training job of `seeds` (a pack, or one seed: then trainId). */
-export const packId = (model: ModelName, seeds: number[]) => (seeds.length === 1 ? trainId(model, seeds[0]) : `train/${model}/seeds${seeds.join('+')}`);
-
-/** The seeds a training job trains. */
-export const jobSeeds = (job: TrainJob): number[] => job.seeds ?? [job.seed];
-
 /** Attacks that only make sense against a randomised model (averaging over its transform draws). */
 const EOT: AttackName[] = ['eot-fgsm', 'eot-pgd'];
 
@@ -64,16 +56,10 @@ const ONE_STEP: AttackName[] = ['fgsm', 'fgsm-targeted', 'eot-fgsm'];
 /** The size of the evaluation split in images, before any limit. */
 export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
   const jobs: Job[] = [];
-  // The training job that covers (model, seed): with pack 1 it is trainId(model, seed).
-  const chunks = seedChunks(config);
-  const trainedBy = new Map(chunks.flatMap((seeds) => MODELS.flatMap((m) => seeds.map((s) => [`${m}/${s}`, packId(m, seeds)] as const))));
-  const trainOf = (model: ModelName, seed: number) => trainedBy.get(`${model}/${seed}`)!;
-  for (const seeds of chunks) {
+  for (const seed of config.seeds) {
     for (const model of config.models) {
-      const needsNormal = model === 'GlanceAgain' && config.glance.baseLayer !== 'scratch';
-      const id = packId(model, seeds);
-      const deps = needsNormal ? [...new Set(seeds.map((s) => trainOf('NormalNet', s)))] : [];
-      jobs.push({ kind: 'train', id, model, seed: seeds[0], ...(seeds.length > 1 ? { seeds } : {}), deps });
+      const base = baseSource(netSpec(model, config));
+      jobs.push({ kind: 'train', id: trainId(model, seed), model, seed, deps: base ? [trainId(base, seed)] : [] });
     }
   }
   const count = Math.min(config.eval.limit ?? splitSize, splitSize);
@@ -88,14 +74,14 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
         const source = threat === 'transfer' ? config.transferSource : model;
         for (const attack of config.attacks) {
           // EOT averages over the source's randomness: only a randomised source has any.
-          if (EOT.includes(attack) && source !== 'GlanceAgain') continue;
+          if (EOT.includes(attack) && !isRandomized(source)) continue;
           const groups = ONE_STEP.includes(attack) ? [config.epsUnits] : config.epsUnits.map((u) => [u]);
           for (const units of groups) cells.push({ threat, attack, source, eps: config.eps, units });
         }
       }
       for (const c of cells) {
         for (const [start, end] of slices) {
-          const deps = [...new Set([trainOf(model, seed), trainOf(c.source, seed)])];
+          const deps = [...new Set([trainId(model, seed), trainId(c.source, seed)])];
           jobs.push({
             kind: 'eval',
             id: `eval/${model}/seed${seed}/${c.threat}/${c.attack}/${c.source}/${c.units.join('+')}/${config.eval.split}${start}-${end}`,
@@ -120,8 +106,7 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
 /**
  * The deterministic slice of the grid for --shard i/n: every n-th (model, seed)
  * group, with the training jobs it needs (a dependency from another shard's group
- * is retrained here, so array jobs never wait on each other; a pack whose seeds
- * fall in several shards is trained in each of them).
+ * is retrained here, so array jobs never wait on each other).
  */
 export function shardJobs(jobs: Job[], shard: { index: number; count: number }): Job[] {
   const groups = [...new Set(jobs.map((j) => `${j.model}/${j.seed}`))];

@@ -20,7 +20,6 @@ const base: ExperimentConfig = {
   eotSamples: 10,
   pgd: { steps: 40, randomStart: true },
   backend: 'auto',
-  pack: 'auto',
 };
 
 const range = (from: number, to: number, step: number) =>

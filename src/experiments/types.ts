@@ -11,6 +11,9 @@ export const BACKENDS = ['auto', 'node', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 export type BackendName = Exclude<BackendChoice, 'auto'>;
 
+/** Said once when --backend auto fell back to wasm because the native backend is not built. */
+export const NATIVE_HINT = 'native backend not built, using wasm: npm run native builds it, and it trains faster (README, "Set-up")';
+
 /** Pixel: eps in [0,1] pixel units with clipping. Normalized: eps in units of (x - 0.1307) / 0.3081, unclipped. */
 export const EPS_UNITS = ['pixel', 'normalized'] as const;
 export type EpsUnits = (typeof EPS_UNITS)[number];
@@ -62,4 +65,57 @@ export interface EvalResult {
   seconds: number;
   /** The attack as run, every default filled in (EOT draws K, PGD steps, step size, random start, target choice). */
   attackParams?: { eotSamples: number; steps: number; stepSize: number; randomStart: boolean; target: string };
+}
+
+/** Training settings of an experiment (the same for every model; AdvNet's fields apply to AdvNet only). */
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** Train on the first `limit` images of the train split (smoke runs and tests); all when absent. */
+  limit?: number;
+  /** AdvNet: FGSM eps, its units, and the weight of the clean loss. */
+  advEps: number;
+  advUnits: EpsUnits;
+  advMix: number;
+}
+
+export const DEFAULT_TRAIN: TrainConfig = { epochs: 15, batchSize: 64, lr: 1e-3, advEps: 0.3, advUnits: 'pixel', advMix: 0.5 };
+
+/** One epoch of training as reported. */
+export interface EpochReport {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  /** Accuracy (%) on the clean training batches seen this epoch, as they were trained. */
+  accuracy: number;
+  samplesPerSec: number;
+  seconds: number;
+}
+
+/** A trained model as the run store records it. */
+export interface TrainRecord {
+  model: ModelName;
+  seed: number;
+  checkpoint: string;
+  history: EpochReport[];
+  backend: BackendInfo;
+  /** Set when the model was not trained in this run but copied (--reuse-checkpoints). */
+  reusedFrom?: string;
+}
+
+/** What a worker returns for a job. */
+export interface JobOutcome {
+  train?: TrainRecord;
+  results?: EvalResult[];
+  seconds: number;
+}
+
+/** Progress a job reports while it runs. */
+export interface JobProgress {
+  /** 0..1 of the job. */
+  fraction: number;
+  /** Short human text: "epoch 3/15", "batch 4/20". */
+  detail: string;
+  samplesPerSec?: number;
 }

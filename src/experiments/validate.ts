@@ -4,6 +4,7 @@
  */
 import { errors } from '../errors.js';
 import type { ExperimentConfig } from './config.js';
+import { baseSource, netSpec } from './models.js';
 import { ATTACKS, BACKENDS, BASE_LAYER, EPS_UNITS, MODELS, RESAMPLING, SPLITS } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -83,14 +84,15 @@ export function validateConfig(raw: unknown): ExperimentConfig {
     eotSamples: positiveInt('eot-samples', c.eotSamples),
     pgd: { steps: positiveInt('pgd-steps', pgd.steps), randomStart: pgd.randomStart !== false },
     backend: oneOf('backend', c.backend, BACKENDS),
-    // Absent (a config.json from before --pack existed) means one seed per job, as then.
-    pack: c.pack === undefined ? 1 : c.pack === 'auto' ? 'auto' : num('pack', c.pack, (n) => Number.isInteger(n) && n > 0, 'a positive integer or auto'),
   };
   if (typeof c.dataDir === 'string' && c.dataDir) config.dataDir = c.dataDir;
   if (config.train.limit === undefined) delete config.train.limit;
   if (config.eval.limit === undefined) delete config.eval.limit;
-  if (models.includes('GlanceAgain') && config.glance.baseLayer !== 'scratch' && !models.includes('NormalNet')) {
-    throw errors.badOption('models', models, `NormalNet too: GlanceAgain's ${config.glance.baseLayer} base layer comes from NormalNet (or --base-layer scratch)`);
+  for (const model of models) {
+    const base = baseSource(netSpec(model, config));
+    if (base && !models.includes(base)) {
+      throw errors.badOption('models', models, `${base} too: ${model}'s ${config.glance.baseLayer} base layer comes from ${base} (or --base-layer scratch)`);
+    }
   }
   if (threats.includes('transfer') && !models.includes(transferSource)) {
     throw errors.badOption('transfer-source', transferSource, `one of the trained models (${models.join(', ')}): transfer attacks are crafted on it`);

@@ -4,11 +4,9 @@
  * writes is the checkpoint a training job is asked to write.
  */
 import { workerData } from 'node:worker_threads';
-import * as Comlink from 'comlink/dist/esm/comlink.mjs';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { selectBackend } from '../backend/select.js';
-import type { BackendInfo } from '../experiments/types.js';
-import type { BackendQuery, JobOutcome, ProgressSink, WorkerInit, WorkerTask } from './protocol.js';
+import type { BackendInfo, JobOutcome } from '../experiments/types.js';
+import type { ProgressSink, WorkerInit, WorkerTask } from './protocol.js';
 import { runTrainJob } from './train-job.js';
 import { runEvalJob } from './eval-job.js';
 import { testFault } from './faults.js';
@@ -17,9 +15,10 @@ const init = workerData as WorkerInit;
 let backend: Promise<BackendInfo> | undefined;
 
 /**
- * Selects the backend holding the pool's init lock: native TensorFlow loaded by
- * two threads at the same instant was seen to crash the whole process now and
- * then (a run died right after its first two jobs started), so threads take turns.
+ * Selects the backend holding the pool's init lock, so threads initialise it one
+ * at a time: tfjs-node's addon inserts op attribute names into one process-wide
+ * std::set without a lock, and two threads starting at once could crash the
+ * process. npm run native patches the addon (scripts/native/patches, attr-name-set-mutex).
  */
 async function selectOnce(): Promise<BackendInfo> {
   const lock = new Int32Array(init.initLock);
@@ -32,24 +31,20 @@ async function selectOnce(): Promise<BackendInfo> {
   }
 }
 
-export default async function run(task: WorkerTask | BackendQuery): Promise<JobOutcome | BackendInfo> {
+export default async function run(task: WorkerTask): Promise<JobOutcome> {
   backend ??= selectOnce();
   const info = await backend;
-  if ('query' in task) return info;
-  const remote = task.progress ? Comlink.wrap<ProgressSink>(nodeEndpoint(task.progress)) : undefined;
-  // Progress is fire-and-forget: a job never waits on the coordinator.
-  const report: ProgressSink = { progress: (p) => void remote?.progress(p).catch(() => {}) };
+  // Fire-and-forget: a job never waits on the coordinator.
+  const sink: ProgressSink = (p) => task.progress?.postMessage(p);
   try {
     testFault(task.job.id);
     const t0 = performance.now();
-    let outcome: Omit<JobOutcome, 'seconds'>;
-    if (task.job.kind === 'train') {
-      const records = runTrainJob(task.job, task, init.dataset, info, report);
-      outcome = task.job.seeds ? { trains: records } : { train: records[0] };
-    } else outcome = { results: runEvalJob(task.job, task, init.dataset, info, report) };
+    const outcome: Omit<JobOutcome, 'seconds'> =
+      task.job.kind === 'train'
+        ? { train: runTrainJob(task.job, task, init.dataset, info, sink) }
+        : { results: runEvalJob(task.job, task, init.dataset, info, sink) };
     return { ...outcome, seconds: (performance.now() - t0) / 1000 };
   } finally {
-    remote?.[Comlink.releaseProxy]();
     task.progress?.close();
   }
 }

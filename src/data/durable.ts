@@ -1,0 +1,95 @@
+/**
+ * Durable writes, the one implementation for every file a run must not lose or
+ * find half-written after a crash or power loss: the run store, meta.json,
+ * running.json and checkpoints.
+ *
+ *   writeAtomic  readers see the old file or the new one, never a mix: a temp file
+ *                in the same directory (rename is atomic only within a file system),
+ *                every byte written and fsynced, renamed over the target, and the
+ *                directory fsynced so the rename itself survives a power loss;
+ *   copyAtomic   writeAtomic of another file's bytes;
+ *   appendLine   a line is on disk (fsynced) when the call returns;
+ *   readJson     a file that does not parse is a GlanceError naming it, not a raw
+ *                SyntaxError from deep inside a command.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { GlanceError } from '../errors.js';
+
+/** Writes all of `bytes` to `fd` (writeSync may write fewer bytes than asked). */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+const toBytes = (data: Uint8Array | string): Uint8Array => (typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+
+/** Makes a rename or a file creation in `dir` durable; a platform that cannot open a directory (Windows) still renames atomically. */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Not supported here: the rename is atomic, only its durability is the OS's.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Replaces `file` with `data` atomically and durably. */
+export function writeAtomic(file: string, data: Uint8Array | string): void {
+  const dir = dirname(file);
+  // Unique, so two writers of one file never share a temp file.
+  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeAll(fd, toBytes(data));
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  fsyncDir(dir);
+}
+
+/** Copies `from` to `to` atomically and durably. */
+export const copyAtomic = (from: string, to: string) => writeAtomic(to, readFileSync(from));
+
+/** Appends `text` and a newline to `file` (created if absent) and fsyncs it. */
+export function appendLine(file: string, text: string): void {
+  const created = !existsSync(file);
+  const fd = openSync(file, 'a');
+  try {
+    writeAll(fd, Buffer.from(text + '\n', 'utf8'));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (created) fsyncDir(dirname(file));
+}
+
+/**
+ * Reads and parses a JSON file. `what` names it for people ("the run's config");
+ * `fix` says what to do when it cannot be read.
+ */
+export function readJson<T>(file: string, what: string, fix = 'restore it from a copy, or start the run afresh with --force-new'): T {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new GlanceError('STORE_INVALID', `${file}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new GlanceError('STORE_INVALID', `${file}: ${what} is not valid JSON (${(e as Error).message})`, fix);
+  }
+}
