@@ -16,8 +16,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AttackName, EpsUnits } from '../experiments/types.js';
 import { ATTACKS, EPS_UNITS } from '../experiments/types.js';
-import type { Net } from '../models/net.js';
-import { Rng } from '../models/rng.js';
+import type { Net } from '../paper/net.js';
+import { Rng } from '../paper/rng.js';
 import { expectedGradient } from './eot.js';
 import { signStep } from './fgsm.js';
 import { pgd } from './pgd.js';

@@ -14,12 +14,11 @@
  * gradient itself.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { AttackSpec } from './attack.js';
-import { CLASSES, type Net, PIXELS } from '../models/net.js';
-import { Rng } from '../models/rng.js';
-import type { GlanceDraw } from '../models/transforms.js';
-import { inputGradient, signStep } from './fgsm.js';
-import { batchRandom, type BatchRandom, concatDraws } from './random.js';
+import { PIXELS } from '../experiments/models.js';
+import type { Net } from '../paper/net.js';
+import { concatDraws, type GlanceDraw } from '../paper/transforms.js';
+import { inputGradient } from './fgsm.js';
+import type { BatchRandom } from './random.js';
 
 /** Rows (samples x draws) of one stacked forward/backward pass. */
 export const EOT_MAX_ROWS = 2048;
@@ -45,9 +44,7 @@ export function eotGradient(
     const kc = chunk.length;
     const parts = tf.tidy(() => {
       const xs = tf.tile(x, [kc, 1]) as tf.Tensor2D;
-      const oneHot = tf.tile(tf.oneHot(labels, CLASSES), [kc, 1]);
-      const draw = concatDraws(chunk);
-      const g = tf.grad((xi: tf.Tensor) => tf.neg(tf.sum(tf.mul(net.forward(xi as tf.Tensor2D, draw), oneHot))))(xs);
+      const g = inputGradient(net, xs, tf.tile(labels, [kc]) as tf.Tensor1D, concatDraws(chunk));
       return tf.unstack(tf.reshape(g, [kc, n, PIXELS])) as tf.Tensor2D[];
     });
     for (const p of parts) sum = sum ? (tf.add(sum, p) as tf.Tensor2D) : p;
@@ -66,17 +63,4 @@ export function expectedGradient(net: Net, x: tf.Tensor2D, labels: tf.Tensor1D, 
   const draws: GlanceDraw[] = [];
   for (let k = 0; k < K; k++) draws.push(random.draw(net)!);
   return eotGradient(net, x, labels, draws);
-}
-
-/** EOT-FGSM against `net`, K = spec.eotSamples draws from `rng` (default 10). Call inside tf.tidy. */
-export function eotFgsm(
-  net: Net,
-  x: tf.Tensor2D,
-  labels: tf.Tensor1D,
-  spec: Pick<AttackSpec, 'eps' | 'units' | 'targeted' | 'eotSamples'>,
-  rng: Rng | BatchRandom,
-): tf.Tensor2D {
-  const random = rng instanceof Rng ? batchRandom(rng, x.shape[0]) : rng;
-  const grad = expectedGradient(net, x, labels, spec.eotSamples ?? 10, random);
-  return signStep(x, grad, spec.eps, spec.units, spec.targeted ?? false);
 }

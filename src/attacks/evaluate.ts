@@ -25,8 +25,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AttackName, EpsUnits } from '../experiments/types.js';
 import type { SplitView } from '../data/shared.js';
-import type { Net } from '../models/net.js';
-import { Stream } from '../models/rng.js';
+import type { Net } from '../paper/net.js';
+import { Stream } from '../paper/rng.js';
 import { type AttackSpec, chooseTargets, craft, isOneStep, resolveAttack, type ResolvedAttack } from './attack.js';
 import { expectedGradient } from './eot.js';
 import { signStep } from './fgsm.js';

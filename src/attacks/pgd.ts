@@ -7,11 +7,12 @@
  * `eot-pgd` (EOT-PGD). With 1 step of size eps and no random start it is FGSM.
  */
 import * as tf from '@tensorflow/tfjs';
+import { PIXELS } from '../experiments/models.js';
+import type { Net } from '../paper/net.js';
 import type { ResolvedAttack } from './attack.js';
-import { PIXELS, type Net } from '../models/net.js';
-import { clipsToPixels, pixelEps } from './eps.js';
 import { expectedGradient } from './eot.js';
-import { signStep } from './fgsm.js';
+import { clipsToPixels, pixelEps } from './eps.js';
+import { project, signStep } from './fgsm.js';
 import type { BatchRandom } from './random.js';
 
 export type PgdOptions = Pick<ResolvedAttack, 'eps' | 'units' | 'targeted' | 'eotSamples' | 'steps' | 'stepSize' | 'randomStart'>;
@@ -29,16 +30,10 @@ export function pgd(net: Net, x: tf.Tensor2D, labels: tf.Tensor1D, opts: PgdOpti
   for (let step = 0; step < opts.steps; step++) {
     const next = tf.tidy(() => {
       const grad = expectedGradient(net, cur, labels, opts.eotSamples, random);
-      return project(signStep(cur, grad, opts.stepSize, opts.units, opts.targeted), x, e, opts.units);
+      return project(signStep(cur, grad, opts.stepSize, opts.units, opts.targeted), x, opts.eps, opts.units);
     });
     if (cur !== x) cur.dispose();
     cur = next;
   }
   return cur === x ? tf.clone(x) : cur;
-}
-
-/** Projection onto the L-infinity ball of radius e (pixels) around origin and, in pixel units, onto [0,1]. Call inside tf.tidy. */
-export function project(xAdv: tf.Tensor2D, origin: tf.Tensor2D, e: number, units: ResolvedAttack['units']): tf.Tensor2D {
-  const inBall = tf.add(origin, tf.clipByValue(tf.sub(xAdv, origin), -e, e)) as tf.Tensor2D;
-  return clipsToPixels(units) ? (tf.clipByValue(inBall, 0, 1) as tf.Tensor2D) : inBall;
 }

@@ -10,10 +10,10 @@
  *    same numbers whatever batch or shard it is evaluated in, so shard counts add
  *    up to the whole-slice counts exactly.
  */
-import type { Net } from '../models/net.js';
-import { Rng } from '../models/rng.js';
-import type { GlanceDraw } from '../models/transforms.js';
-import { CLASSES } from '../models/net.js';
+import { CLASSES } from '../experiments/models.js';
+import type { Net } from '../paper/net.js';
+import { Rng } from '../paper/rng.js';
+import { concatDraws, type GlanceDraw } from '../paper/transforms.js';
 
 export interface BatchRandom {
   /** Samples in the batch. */
@@ -81,18 +81,6 @@ export function sampleRng(seed: number, stream: number, index: number, purpose =
   return new Rng(fmix32(fmix32(fmix32(seed >>> 0) ^ (index >>> 0)) ^ Math.imul(purpose + 1, 0x9e3779b9)), stream);
 }
 
-/** The draws of several batches as one draw, in order (samples of draws[0] first). */
-export function concatDraws(draws: readonly GlanceDraw[]): GlanceDraw {
-  const n = draws.reduce((s, d) => s + d.n, 0);
-  const out: GlanceDraw = { n, angles: new Float32Array(n * 4), scales: new Float32Array(n) };
-  let at = 0;
-  for (const d of draws) {
-    out.angles.set(d.angles, at * 4);
-    out.scales.set(d.scales, at);
-    at += d.n;
-  }
-  return out;
-}
 
 function otherLabels(y: Int32Array, rngOf: (i: number) => Rng): Int32Array {
   const out = new Int32Array(y.length);

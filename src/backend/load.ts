@@ -4,9 +4,8 @@
  * no printing: failures are thrown as BackendLoadError with the reason and a fix.
  */
 import * as tf from '@tensorflow/tfjs';
-import { installWasmMatMulFix } from './wasm-matmul.js';
-import { installWasmSliceFix } from './wasm-slice.js';
-import { installWasmSumFix } from './wasm-sum.js';
+import { installNodeKernels } from './node/kernels.js';
+import { installWasmKernels } from './wasm/install.js';
 
 import type { BackendInfo, BackendName } from '../experiments/types.js';
 import { configureNativeThreads } from './native-env.js';
@@ -17,12 +16,6 @@ export const TFJS_BACKEND: Readonly<Record<BackendName, string>> = {
   wasm: 'wasm',
   cpu: 'cpu',
 };
-
-/** True when this thread's tfjs runs on native TensorFlow (where kernels cost per call, and fused TF kernels exist). */
-export const onNativeBackend = (): boolean => tf.getBackend() === TFJS_BACKEND.node;
-
-/** True when this thread's tfjs runs on the WASM backend (where our SIMD kernels run: wasm-kernels.ts). */
-export const onWasmBackend = (): boolean => tf.getBackend() === TFJS_BACKEND.wasm;
 
 const NATIVE_PACKAGE = '@tensorflow/tfjs-node';
 const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
@@ -100,9 +93,7 @@ async function importWasm(): Promise<void> {
   } catch (e) {
     throw new BackendLoadError('wasm', firstLine(e), 'Run `npm ci` to install the dependencies.');
   }
-  installWasmMatMulFix();
-  installWasmSliceFix();
-  installWasmSumFix();
+  installWasmKernels();
 }
 
 async function activate(name: BackendName): Promise<void> {
@@ -146,6 +137,7 @@ export async function loadBackend(name: BackendName): Promise<LoadedBackend> {
   if (name === 'node') tfjsNode = (await importNative()).tfjsNode;
   else if (name === 'wasm') await importWasm();
   await activate(name);
+  if (name === 'node') installNodeKernels();
   const info: BackendInfo = { name, tfjs: tf.version.tfjs };
   if (name === 'node') info.tensorflow = nativeTensorflowVersion();
   return tfjsNode === undefined ? { info } : { info, tfjsNode };

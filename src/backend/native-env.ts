@@ -2,7 +2,7 @@
  * TensorFlow's thread pools for the native backend, configured through the
  * environment before `@tensorflow/tfjs-node` loads: one intra-op and one inter-op
  * thread per TensorFlow instance, so that N worker threads use N cores (two intra-op
- * threads in one worker measured slower than one here). Also quiets TensorFlow's
+ * threads in one worker ran slower than one). Also quiets TensorFlow's
  * C++ INFO/WARNING logging, since nothing below the CLI prints.
  *
  * Caveat: TensorFlow reads these with getenv(). In the main thread, writing

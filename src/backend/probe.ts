@@ -42,8 +42,8 @@ export async function probeBackend(name: BackendName): Promise<BackendProbe> {
 }
 
 /**
- * The source patches of a native addon built by `npm run native` (PATCHES in
- * scripts/native.mjs, listed in the marker it writes), or undefined for a
+ * The source patches of a native addon built by `npm run native` (the files in
+ * scripts/native/patches/, listed in the marker it writes), or undefined for a
  * tfjs-node that npm installed (or none). 'attr-name-set-mutex' is what makes the
  * addon safe in several worker threads.
  */

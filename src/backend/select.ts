@@ -13,7 +13,7 @@
 import type { BackendChoice, BackendInfo, BackendName } from '../experiments/types.js';
 import { BackendLoadError, loadBackend } from './load.js';
 
-export const NATIVE_HINT = 'native backend not built, using wasm: npm run native makes training ~3x faster';
+export const NATIVE_HINT = 'native backend not built, using wasm: npm run native makes training faster (bench/results.md)';
 
 interface Selection {
   choice: BackendChoice;

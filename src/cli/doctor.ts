@@ -9,13 +9,14 @@ import { configureNativeThreads } from '../backend/native-env.js';
 import { availableBackends, nativeAddonPatches } from '../backend/probe.js';
 import { resolveDataset } from '../data/registry.js';
 import { loadShared, splitView, type SplitView } from '../data/shared.js';
-import type { ModelName } from '../experiments/types.js';
-import { initWeights } from '../models/net.js';
-import { DEFAULT_TRAIN, trainNet } from '../models/train.js';
+import { MODELS, DEFAULT_TRAIN, type ModelName } from '../experiments/types.js';
+import { netSpec } from '../experiments/models.js';
+import { initWeights } from '../paper/net.js';
+import { trainNet } from '../training/train.js';
 
 /** Training samples/s of one model for a short run (the second epoch, after warm-up). */
 function throughput(model: ModelName, view: SplitView, images: number): number {
-  const spec = { model, baseLayer: 'scratch' as const };
+  const spec = netSpec(model, { glance: { baseLayer: 'scratch', resampling: 'bilinear' } });
   const { history } = trainNet(spec, initWeights(spec, 1), view, { ...DEFAULT_TRAIN, epochs: 2, limit: images }, 1);
   return history[1].samplesPerSec;
 }
@@ -36,7 +37,7 @@ export function doctorCommand(): Command {
         const v = p.info!;
         console.log(`${p.name}: loads (tfjs ${v.tfjs}${v.tensorflow ? `, TensorFlow ${v.tensorflow}` : ''}${p.tfjsNode ? `, tfjs-node ${p.tfjsNode}` : ''})`);
         if (p.name === 'node') {
-          // tfjs-node's own addon races when several worker threads start (scripts/native.mjs, PATCHES).
+          // tfjs-node's own addon races when several worker threads start (scripts/native/patches/).
           console.log(nativeAddonPatches()?.includes('attr-name-set-mutex')
             ? '  worker threads: safe (addon built by npm run native, with its worker-thread patch)'
             : '  worker threads: this addon is unpatched, and two or more workers can crash at start-up; ' +
@@ -45,7 +46,7 @@ export function doctorCommand(): Command {
         if (view) {
           await tf.setBackend(p.name === 'node' ? 'tensorflow' : p.name);
           const fast = p.name !== 'cpu';
-          const rates = (['NormalNet', 'AdvNet', 'GlanceAgain'] as const).map(
+          const rates = MODELS.map(
             (m) => `${m} ${Math.round(throughput(m, view, m === 'GlanceAgain' ? (fast ? 512 : 128) : fast ? 4096 : 1024))}`,
           );
           console.log(`  training samples/s, batch 64, one thread: ${rates.join(', ')}`);

@@ -5,14 +5,14 @@
  */
 import { splitView, type SharedDataset } from '../data/shared.js';
 import type { EvalJob } from '../experiments/grid.js';
-import type { BackendInfo, EvalResult, ModelName } from '../experiments/types.js';
+import { checkpointName, netSpec } from '../experiments/models.js';
+import type { BackendInfo, EvalResult, JobProgress, ModelName } from '../experiments/types.js';
 import { evaluate, sweep } from '../attacks/evaluate.js';
-import { loadCheckpoint } from '../models/checkpoint.js';
-import { Net } from '../models/net.js';
-import type { ProgressSink, WorkerTask } from './protocol.js';
-import { checkpointName, netSpec } from './spec.js';
+import { Net } from '../paper/net.js';
+import { loadCheckpoint } from '../training/checkpoint.js';
+import type { WorkerTask } from './protocol.js';
 
-export function runEvalJob(job: EvalJob, task: WorkerTask, dataset: SharedDataset, backend: BackendInfo, sink: ProgressSink): EvalResult[] {
+export function runEvalJob(job: EvalJob, task: WorkerTask, dataset: SharedDataset, backend: BackendInfo, sink: (p: JobProgress) => void): EvalResult[] {
   const config = task.config;
   const t0 = performance.now();
   const load = (model: ModelName) => {
@@ -37,7 +37,7 @@ export function runEvalJob(job: EvalJob, task: WorkerTask, dataset: SharedDatase
         ),
       ),
       seed: job.seed,
-      onBatch: (done, total) => sink.progress({ fraction: done / total, detail: `${done}/${total} images` }),
+      onBatch: (done, total) => sink({ fraction: done / total, detail: `${done}/${total} images` }),
     });
     const seconds = (performance.now() - t0) / 1000;
     return counts.map((c) => ({

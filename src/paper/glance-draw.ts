@@ -105,3 +105,16 @@ export function checkDraw(draw: GlanceDraw, where: string): void {
 function checkLength(a: Float32Array, expected: number, what: string): void {
   if (a.length !== expected) throw new RangeError(`${what} has length ${a.length}, expected ${expected}`);
 }
+
+/** The draws of several batches as one draw, in order (samples of draws[0] first). */
+export function concatDraws(draws: readonly GlanceDraw[]): GlanceDraw {
+  const n = draws.reduce((s, d) => s + d.n, 0);
+  const out: GlanceDraw = { n, angles: new Float32Array(n * 4), scales: new Float32Array(n) };
+  let at = 0;
+  for (const d of draws) {
+    out.angles.set(d.angles, at * 4);
+    out.scales.set(d.scales, at);
+    at += d.n;
+  }
+  return out;
+}

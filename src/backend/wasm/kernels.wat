@@ -1,17 +1,19 @@
 ;; Kernels the tfjs WASM backend lacks, run on its own heap (the memory is imported
 ;; from tfjs's module, so the operands are the tensors' own storage: no copies).
-;; Assembled by `npm run wasm-kernels` into src/backend/wasm-kernels.generated.ts;
-;; test/wasm-adam.test.ts checks that file is this source assembled.
+;; Assembled by `npm run wasm-kernels` into src/backend/wasm/kernels.generated.ts;
+;; test/parity.test.ts checks that file is this source assembled.
 ;; No data segments: an active segment would overwrite tfjs's heap at instantiation.
 (module
   (import "env" "memory" (memory 0))
 
+  ;; ---- Adam's update (GlanceAdamUpdate, src/ops/adam-update.ts) ----
   ;; One Adam step over n floats, 4 at a time (SIMD) plus a scalar tail, with the
-  ;; operations in the order and float32 rounding of src/models/adam.ts's tfjs ops:
+  ;; operations in the order and float32 rounding of the reference kernel's tfjs ops:
   ;;   m' = m*b1 + g*c1;  v' = v*b2 + (g*g)*c2;  out = w - (m' / (sqrt(v') + eps)) * lr
-  ;; m and v are updated in place; out may equal w. Pointers are byte offsets.
+  ;; into mOut, vOut and out. Pointers are byte offsets.
   (func (export "adam")
     (param $w i32) (param $out i32) (param $m i32) (param $v i32) (param $g i32) (param $n i32)
+    (param $mOut i32) (param $vOut i32)
     (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32) (param $eps f32) (param $lr f32)
     (local $i i32) (local $end4 i32) (local $end i32)
     (local $vb1 v128) (local $vc1 v128) (local $vb2 v128) (local $vc2 v128) (local $veps v128) (local $vlr v128)
@@ -39,8 +41,8 @@
           (f32x4.add
             (f32x4.mul (v128.load align=4 (i32.add (local.get $v) (local.get $i))) (local.get $vb2))
             (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $vc2))))
-        (v128.store align=4 (i32.add (local.get $m) (local.get $i)) (local.get $mv))
-        (v128.store align=4 (i32.add (local.get $v) (local.get $i)) (local.get $vv))
+        (v128.store align=4 (i32.add (local.get $mOut) (local.get $i)) (local.get $mv))
+        (v128.store align=4 (i32.add (local.get $vOut) (local.get $i)) (local.get $vv))
         (v128.store align=4 (i32.add (local.get $out) (local.get $i))
           (f32x4.sub
             (v128.load align=4 (i32.add (local.get $w) (local.get $i)))
@@ -61,8 +63,8 @@
           (f32.add
             (f32.mul (f32.load (i32.add (local.get $v) (local.get $i))) (local.get $b2))
             (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $c2))))
-        (f32.store (i32.add (local.get $m) (local.get $i)) (local.get $ms))
-        (f32.store (i32.add (local.get $v) (local.get $i)) (local.get $vs))
+        (f32.store (i32.add (local.get $mOut) (local.get $i)) (local.get $ms))
+        (f32.store (i32.add (local.get $vOut) (local.get $i)) (local.get $vs))
         (f32.store (i32.add (local.get $out) (local.get $i))
           (f32.sub
             (f32.load (i32.add (local.get $w) (local.get $i)))
@@ -73,7 +75,7 @@
         (br $scalar)))
   )
 
-  ;; ---- LSTM cell, pointwise (src/models/lstm-wasm.ts) ----
+  ;; ---- LSTM cell, pointwise (lstm.ts) ----
   ;; exp, sigmoid and tanh on 4 floats. exp: Cephes expf (range reduction by ln 2
   ;; in two parts, degree-5 polynomial, ~1 ulp), the argument clamped to [-87, 88]
   ;; so 2^k stays a normal float. tanh: Cephes tanhf's odd polynomial for |x| < 0.625,
@@ -163,7 +165,7 @@
 
   ;; One backward step: dh = dout + dhnext; dtau = (dh*o) * (1 - tau^2); dc = dtau + dcnext;
   ;; dz = [dc*g * (i - i^2), dc*cprev * (f - f^2), dc*i * (1 - g^2), dh*tau * (o - o^2)] [n, 4u];
-  ;; dcprev = dc*f [n, u]. The operations in the order of src/models/lstm.ts's tfjs ops.
+  ;; dcprev = dc*f [n, u]. The formulas of the reference kernels (src/ops/lstm.ts).
   (func (export "lstmBackward")
     (param $dout i32) (param $dhnext i32) (param $dcnext i32) (param $acts i32) (param $tau i32) (param $cprev i32)
     (param $dz i32) (param $dcprev i32) (param $n i32) (param $units i32)
@@ -211,7 +213,7 @@
         (br $rows)))
   )
 
-  ;; ---- ReLU's gradient (src/models/relu.ts) ----
+  ;; ---- ReLU's gradient (relu-grad in install.ts) ----
   ;; out = dy * (y > 0 ? 1 : 0) over n floats: the tfjs ops' Greater, Cast and
   ;; Multiply in one pass, bit for bit (a multiply by 1 or 0, so -0 stays -0).
   (func (export "reluGrad") (param $dy i32) (param $y i32) (param $out i32) (param $n i32)
@@ -242,7 +244,7 @@
         (br $scalar)))
   )
 
-  ;; ---- Transpose of the last two axes (src/backend/wasm-matmul.ts) ----
+  ;; ---- Transpose of the last two axes (matmul.ts) ----
   ;; x [batch, rows, cols] -> out [batch, cols, rows], 4-byte elements, in tiles of
   ;; 16 x 16 so that both the reads and the writes stay within a few cache lines.
   (func (export "transpose2d") (param $x i32) (param $out i32) (param $batch i32) (param $rows i32) (param $cols i32)
@@ -293,7 +295,7 @@
         (br $batchLoop)))
   )
 
-  ;; ---- Sum over the leading axes (src/backend/wasm-sum.ts) ----
+  ;; ---- Sum over the leading axes (sum.ts) ----
   ;; x [rows, cols] -> out [cols], out[j] = x[0][j] + x[1][j] + ... in row order from
   ;; 0: the additions of tfjs's Sum kernel (which first transposes x), in its order.
   (func (export "sumRows") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32)

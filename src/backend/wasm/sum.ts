@@ -1,13 +1,12 @@
 /**
  * The WASM backend's Sum over leading axes (a bias gradient: [n, out] -> [out]) first
- * transposes its input so the reduced axes are innermost: 0.68 ms for a GlanceAgain
- * step's [384, 784] decoder bias gradient, most of it the transpose. This
- * re-registers wasm's Sum kernel once, globally: a float32 sum over leading axes
- * runs our row-sum kernel (wasm-kernels.wat), which does tfjs's additions in its
- * order (bit-identical); any other sum goes to the original kernel.
+ * transposes its input so the reduced axes are innermost, and the transpose costs
+ * more than the sum. This re-registers wasm's Sum kernel once, globally: a float32
+ * sum over leading axes runs our row-sum kernel (kernels.wat), which does tfjs's
+ * additions in its order (bit-identical); any other sum goes to the original kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapOffset, heapOutputInfo, wasmKernels } from './wasm-kernels.js';
+import { heapOffset, heapOutputInfo, wasmKernels } from './kernels.js';
 
 interface TensorInfo {
   dataId: object;

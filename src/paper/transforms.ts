@@ -16,17 +16,18 @@
  * map, chained backwards: g0 + A1^T(g1 + A2^T(g2 + A3^T(g3 + S^T(g4 + A5^T g5)))).
  */
 import * as tf from '@tensorflow/tfjs';
+import { GLANCE_STEPS } from '../experiments/models.js';
 import type { Resampling } from '../experiments/types.js';
 import { type GlanceDraw, checkDraw } from './glance-draw.js';
 import { PIXELS, resampleBilinear, resampleNearest, scatterBilinear, scatterNearest } from './resample.js';
 
 export {
   GLANCE_ANGLES, MIN_SCALE, type GlanceDraw, type GlanceDrawOptions,
-  drawGlance, fixedDraw, identityDraw, sliceDraw,
+  concatDraws, drawGlance, fixedDraw, identityDraw, sliceDraw,
 } from './glance-draw.js';
 
-/** Images in one GlanceAgain sequence: the input and its 5 transforms. */
-export const GLANCE_STEPS = 6;
+
+export { GLANCE_STEPS };
 
 // Scratch reused across calls: everything here is synchronous, and each worker
 // thread has its own module instance.

@@ -1,9 +1,8 @@
 /**
  * The WASM backend's Slice kernel copies its WHOLE input out of the wasm heap
  * (readSync) before it copies the slice, and SplitV and Unpack call it once per
- * output: unstacking a [64, 6, 1024] tensor into 6 steps took 5.4 ms, splitting a
- * [64, 256] gate tensor into 4 took 0.22 ms (one process, pinned). An LSTM does
- * both every step. This re-registers the three kernels once, globally, with a
+ * output, so unstacking a sequence into its steps costs steps times the input.
+ * An LSTM does this every step. This re-registers the three kernels once, globally, with a
  * slice that reads the input through a view of the heap and copies only the
  * slice's contiguous runs. Same values (tested against the cpu backend).
  */

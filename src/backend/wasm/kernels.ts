@@ -1,10 +1,10 @@
 /**
- * Our own WebAssembly kernels (wasm-kernels.wat, SIMD) for the tfjs WASM backend,
+ * Our own WebAssembly kernels (kernels.wat, SIMD) for the tfjs WASM backend,
  * instantiated once per thread on the memory of tfjs's WebAssembly instance, so they
  * read and write tensors in place in tfjs's heap: no copies in or out.
  */
 import * as tf from '@tensorflow/tfjs';
-import { WASM_KERNELS_BASE64 } from './wasm-kernels.generated.js';
+import { WASM_KERNELS_BASE64 } from './kernels.generated.js';
 
 interface TensorInfo {
   dataId: object;
@@ -16,12 +16,11 @@ interface WasmBackend {
   wasm: { asm: { memory: WebAssembly.Memory } };
   getMemoryOffset(dataId: object): number;
   makeOutput(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
-  refCount(dataId: object): number;
 }
 
-/** The exports of wasm-kernels.wat; pointers are byte offsets in tfjs's heap. */
+/** The exports of kernels.wat; pointers are byte offsets in tfjs's heap. */
 export interface WasmKernels {
-  adam(w: number, out: number, m: number, v: number, g: number, n: number,
+  adam(w: number, out: number, m: number, v: number, g: number, n: number, mOut: number, vOut: number,
     b1: number, c1: number, b2: number, c2: number, eps: number, lr: number): void;
   lstmForward(gates: number, cprev: number, acts: number, c: number, tau: number, h: number, n: number, units: number): void;
   lstmBackward(dout: number, dhnext: number, dcnext: number, acts: number, tau: number, cprev: number,
@@ -59,7 +58,3 @@ export function heapOutputs(...shapes: number[][]): tf.Tensor[] {
   return shapes.map((s) => tf.engine().makeTensorFromTensorInfo(heapOutputInfo(s, 'float32')));
 }
 
-/** Throws unless t's storage is its own (a kernel is about to write it in place). */
-export function assertUnshared(t: tf.Tensor, what: string): void {
-  if (wasmBackend().refCount(t.dataId) !== 1) throw new Error(`${what} must not share its storage (it is updated in place)`);
-}

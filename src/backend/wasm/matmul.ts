@@ -1,13 +1,13 @@
 /**
- * The WASM backend's transposed matmuls run about 12x slower than plain ones
- * (XNNPACK's fast path needs row-major operands; ../shared/DESIGN.md, "Facts about
+ * The WASM backend's transposed matmuls run an order of magnitude slower than plain
+ * ones (XNNPACK's fast path needs row-major operands; ../shared/DESIGN.md, "Facts about
  * the WASM backend"), and every backward pass of a dense layer uses them. This
  * re-registers wasm's BatchMatMul kernel once, globally: it materialises a
- * transposed operand (our tiled transpose kernel, wasm-kernels.wat), then calls the
+ * transposed operand (our tiled transpose kernel, kernels.wat), then calls the
  * original kernel with plain operands. Same numbers (tested against the cpu backend).
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapOffset, heapOutputInfo, wasmKernels } from './wasm-kernels.js';
+import { heapOffset, heapOutputInfo, wasmKernels } from './kernels.js';
 
 interface TensorInfo {
   dataId: object;
@@ -19,20 +19,19 @@ interface DisposingBackend {
 }
 type KernelFn = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => TensorInfo;
 
-let restore: (() => void) | undefined;
+let installed = false;
 
-/** Installs the fix (once); returns a function that puts the stock kernel back (for benchmarks). */
-export function installWasmMatMulFix(): () => void {
-  if (restore) return restore;
+/** Installs the fix (once per thread). */
+export function installWasmMatMulFix(): void {
+  if (installed) return;
   const original = tf.getKernel('BatchMatMul', 'wasm');
   const transpose = tf.getKernel('Transpose', 'wasm');
-  if (!original || !transpose) return () => {};
+  if (!original || !transpose) return;
   const matmul = original.kernelFunc as unknown as KernelFn;
   const transposeFn = transpose.kernelFunc as unknown as KernelFn;
   const swapLast = (x: TensorInfo, backend: unknown): TensorInfo => {
     if (x.dtype === 'float32' || x.dtype === 'int32') {
-      // Our tiled transpose (wasm-kernels.wat): wasm's Transpose kernel is a generic
-      // N-d loop (0.41 ms for a GlanceAgain step's [384, 784]; the kernel 0.15-0.2 ms).
+      // Our tiled transpose (kernels.wat): wasm's Transpose kernel is a generic N-d loop.
       const [rows, cols] = x.shape.slice(-2);
       const out = heapOutputInfo([...x.shape.slice(0, -2), cols, rows], x.dtype);
       wasmKernels().transpose2d(heapOffset(x), heapOffset(out), x.shape.slice(0, -2).reduce((a, b) => a * b, 1), rows, cols);
@@ -60,10 +59,5 @@ export function installWasmMatMulFix(): () => void {
       }
     }) as unknown as tf.KernelFunc,
   });
-  restore = () => {
-    tf.unregisterKernel('BatchMatMul', 'wasm');
-    tf.registerKernel(original);
-    restore = undefined;
-  };
-  return restore;
+  installed = true;
 }

@@ -14,10 +14,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { GlanceError } from '../errors.js';
-import { MODELS, type BackendInfo, type ModelName } from '../experiments/types.js';
-import { weightShapes, type NetSpec } from './net.js';
-import type { EpochReport, TrainConfig } from './train.js';
-import { size, type WeightSet } from './weights.js';
+import { describeSpec, normalizeSpec, weightShapes, type NetSpec } from '../experiments/models.js';
+import { MODELS, type BackendInfo, type EpochReport, type ModelName, type TrainConfig } from '../experiments/types.js';
+import { size, type WeightSet } from '../paper/weights.js';
 
 export const CHECKPOINT_FORMAT = 'glance-bench/checkpoint@1';
 
@@ -122,12 +121,12 @@ export function loadCheckpoint(dir: string, name: string, expect: CheckpointExpe
   if (!existsSync(files.manifest)) throw invalid(files, files.manifest, 'a checkpoint manifest', 'no such file');
   const manifest = readManifest(files);
 
-  const archFromSpec = sortedArchitecture(weightShapes(manifest.spec));
+  const archFromSpec = sortedArchitecture(weightShapes(normalizeSpec(manifest.spec)));
   const archDiff = architectureDiff(archFromSpec, manifest.architecture);
-  if (archDiff) throw invalid(files, files.manifest, `the architecture of a ${describeSpec(manifest.spec)}`, archDiff);
+  if (archDiff) throw invalid(files, files.manifest, `the architecture of a ${describeSpec(normalizeSpec(manifest.spec))}`, archDiff);
   if (expect.spec) {
-    const want = normalSpec(expect.spec);
-    const found = normalSpec(manifest.spec);
+    const want = normalizeSpec(expect.spec);
+    const found = normalizeSpec(manifest.spec);
     if (JSON.stringify(want) !== JSON.stringify(found)) {
       throw invalid(files, files.manifest, `a checkpoint of ${describeSpec(want)}`, `one of ${describeSpec(found)}`);
     }
@@ -170,7 +169,7 @@ function readManifest(files: { manifest: string; weights: string }): CheckpointM
   }
   if (typeof m !== 'object' || m === null || Array.isArray(m)) throw invalid(files, files.manifest, 'a JSON object', typeof m);
   if (m.format !== CHECKPOINT_FORMAT) throw invalid(files, files.manifest, `format "${CHECKPOINT_FORMAT}"`, JSON.stringify(m.format));
-  const spec = m.spec as NetSpec | undefined;
+  const spec = m.spec as { model: ModelName } | undefined;
   if (typeof spec !== 'object' || spec === null || !(MODELS as readonly string[]).includes(spec.model)) {
     throw invalid(files, files.manifest, `a spec naming one of ${MODELS.join(', ')}`, JSON.stringify(spec));
   }
@@ -185,7 +184,7 @@ function readManifest(files: { manifest: string; weights: string }): CheckpointM
   if (typeof m.architecture !== 'object' || m.architecture === null) {
     throw invalid(files, files.manifest, 'an architecture (name -> shape)', JSON.stringify(m.architecture));
   }
-  return m as unknown as CheckpointManifest;
+  return { ...m, spec: normalizeSpec(spec as Parameters<typeof normalizeSpec>[0]) } as unknown as CheckpointManifest;
 }
 
 function invalid(files: { manifest: string; weights: string }, file: string, expected: string, found: string): GlanceError {
@@ -194,17 +193,6 @@ function invalid(files: { manifest: string; weights: string }, file: string, exp
     `checkpoint ${file}: expected ${expected}, found ${found}`,
     `delete ${files.manifest} and ${files.weights}; the run will train this model again`,
   );
-}
-
-/** GlanceAgain's options with their defaults filled in; none for the other models. */
-function normalSpec(spec: NetSpec): NetSpec {
-  if (spec.model !== 'GlanceAgain') return { model: spec.model };
-  return { model: spec.model, baseLayer: spec.baseLayer ?? 'frozen', resampling: spec.resampling ?? 'bilinear' };
-}
-
-function describeSpec(spec: NetSpec): string {
-  const s = normalSpec(spec);
-  return s.model === 'GlanceAgain' ? `GlanceAgain (base layer ${s.baseLayer}, ${s.resampling})` : s.model;
 }
 
 function sortedArchitecture(shapes: Record<string, number[]>): Record<string, number[]> {
