@@ -1,11 +1,11 @@
 /**
  * Worker threads on the native backend: tfjs-node's addon is loaded once per
- * process, and it kept every op attribute name in one unguarded process-wide
- * std::set, inserted into on every op. Two workers running their first ops at
- * once corrupted it (SIGSEGV in AssignOpAttr; 2 of 12 two-worker bench pools,
- * with the set's insert on the crashing thread's stack). scripts/native.mjs
- * patches the addon source before building it (PATCHES there). Only for an addon
- * that script built; an npm-installed tfjs-node cannot be patched.
+ * process, and it keeps every op attribute name in one process-wide std::set,
+ * inserted into on every op without a lock. Two workers running their first ops
+ * at once corrupt it (SIGSEGV in AssignOpAttr). npm run native applies
+ * scripts/native/patches/tfjs-node-4.22.0-attr-name-set-mutex.patch to the addon
+ * source before building it. Only for an addon that script built; an
+ * npm-installed tfjs-node cannot be patched.
  */
 import { describe, expect, it } from 'vitest';
 import { runChild } from '../bench/spawn.js';

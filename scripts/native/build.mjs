@@ -5,7 +5,11 @@
 // `npm ci` could not download its binaries: builds the addon from the TensorFlow
 // CPU wheel (fetched through pip's configured index) and links the result into
 // node_modules. Plain Node ESM, Node built-ins only; needs python3 (pip, gyp),
-// make and a C++ compiler. See --help.
+// patch, make and a C++ compiler. See --help.
+//
+// Beside this file: extract-wheel.py (takes libtensorflow and its headers out of
+// the wheel), patches/ (unified diffs applied to the addon source before it is
+// built) and check.mjs (loads the result in the project, in a worker too).
 //
 // The build lives in ONE cache directory that survives `npm ci`:
 //   $GLANCE_NATIVE_CACHE, else $XDG_CACHE_HOME/glance-bench/native,
@@ -14,7 +18,7 @@
 //   │   ├─ include/          tensorflow/c, tensorflow/core/platform, xla/tsl, tsl
 //   │   └─ lib/              libtensorflow.so.2 (= libtensorflow_cc.so.2) + links,
 //   │                        libtensorflow_framework.so.2 + link
-//   └─ tfjs-node-4.22.0/    the npm package, built: deps -> ../tensorflow,
+//   └─ tfjs-node-4.22.0/    the npm package, patched and built: deps -> ../tensorflow,
 //                            lib/napi-v*/tfjs_binding.node, node_modules/ holding its
 //                            runtime deps WITHOUT @tensorflow/* (see "one tfjs-core")
 // Each stage is built in a temporary sibling and renamed into place when complete,
@@ -27,10 +31,7 @@
 // package.json and dist/ (the JS), and symlinks deps/, lib/ and node_modules/ into
 // the cache. The cached node_modules has no @tensorflow/, so `require('@tensorflow/
 // tfjs')` from dist/ falls through to the project's node_modules/@tensorflow/tfjs.
-// The final check verifies this by resolving @tensorflow/tfjs and tfjs-core from
-// tfjs-node's real path and from the project: the same files. (tf.getBackend() alone
-// would not tell: a second tfjs-core shares tfjs's global engine, so its backend
-// still shows up, after re-registering every kernel with a warning each.)
+// check.mjs verifies this.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -42,52 +43,22 @@ const TFJS_NODE_VERSION = '4.22.0';
 const PIP_SPEC = 'tensorflow-cpu==2.21.0';
 const STAMP = '.glance-native.json';
 
-// Source patches applied to tfjs-node's addon before it is built; their ids go into the stamp, so a
-// cache built without one is rebuilt.
-//  - attr-name-set-mutex: binding/tfjs_backend.cc keeps every op attribute name in ONE process-wide
-//    std::set (the strings must outlive the op) and inserts into it on every op, unguarded. The addon
-//    is loaded once per process, so worker threads share the set: two workers running their first ops
-//    at once corrupt it (SIGSEGV in AssignOpAttr's std::set insert; 2 of 12 two-worker bench pools
-//    crashed within a second of starting). The patch guards the insert with a mutex; set elements stay
-//    where they are, so the returned pointer stays valid after the lock is released.
-const PATCHES = [{
-  id: 'attr-name-set-mutex',
-  file: 'binding/tfjs_backend.cc',
-  edits: [
-    ['#include <set>\n', '#include <mutex>\n#include <set>\n'],
-    ['static std::set<std::string> ATTR_NAME_SET;\n',
-      'static std::set<std::string> ATTR_NAME_SET;\n' +
-      '// glance-bench patch: worker threads share this set (one addon per process).\n' +
-      'static std::mutex ATTR_NAME_SET_MUTEX;\n'],
-    ['  const char *attr_name =\n      ATTR_NAME_SET.insert(attr_name_string.c_str()).first->c_str();\n',
-      '  const char *attr_name;\n  {\n    std::lock_guard<std::mutex> lock(ATTR_NAME_SET_MUTEX);\n' +
-      '    attr_name = ATTR_NAME_SET.insert(attr_name_string.c_str()).first->c_str();\n  }\n'],
-  ],
-}];
-const PATCH_IDS = PATCHES.map((p) => p.id);
-
-/** Applies PATCHES to the unpacked package; each edit's text must occur exactly once. */
-function applyPatches(pkg) {
-  for (const patch of PATCHES) {
-    const file = path.join(pkg, patch.file);
-    let text = fs.readFileSync(file, 'utf8');
-    for (const [from, to] of patch.edits) {
-      const at = text.indexOf(from);
-      if (at < 0 || text.indexOf(from, at + 1) >= 0) {
-        throw new Fail(`patch ${patch.id}: ${patch.file} of tfjs-node ${TFJS_NODE_VERSION} does not contain ` +
-          `exactly one ${JSON.stringify(from.split('\n')[0])}; the addon source changed, update PATCHES in scripts/native.mjs`);
-      }
-      text = text.slice(0, at) + to + text.slice(at + from.length);
-    }
-    fs.writeFileSync(file, text);
-  }
-  return PATCH_IDS.join(', ');
-}
-const HEADER_DIRS = ['tensorflow/c/', 'tensorflow/core/platform/', 'xla/tsl/', 'tsl/'];
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..', '..');
 const TARGET = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node');
+const EXTRACT_WHEEL = path.join(HERE, 'extract-wheel.py');
+const CHECK = path.join(HERE, 'check.mjs');
 const T0 = Date.now();
+
+// Source patches for the addon: patches/tfjs-node-<version>-<id>.patch. Their ids go into the cache
+// stamp and the project marker (src/backend/probe.ts nativeAddonPatches() reads it), so a cache built
+// without one of them is rebuilt and `glance doctor` can tell a patched addon from npm's.
+const PATCH_DIR = path.join(HERE, 'patches');
+const PATCH_PREFIX = `tfjs-node-${TFJS_NODE_VERSION}-`;
+const PATCHES = (fs.existsSync(PATCH_DIR) ? fs.readdirSync(PATCH_DIR) : [])
+  .filter((f) => f.startsWith(PATCH_PREFIX) && f.endsWith('.patch')).sort()
+  .map((f) => ({ id: f.slice(PATCH_PREFIX.length, -'.patch'.length), file: path.join(PATCH_DIR, f) }));
+const PATCH_IDS = PATCHES.map((p) => p.id);
 
 class Fail extends Error {}
 
@@ -123,19 +94,17 @@ its binaries. Safe to re-run: a second run only re-links (after npm ci) or does 
 Options:
   --wheel FILE          use this tensorflow(-cpu) 2.x wheel instead of running
                         python3 -m pip download ${PIP_SPEC}
-  --libtensorflow FILE  use an official libtensorflow C tarball
-                        (libtensorflow-cpu-linux-x86_64-*.tar.gz) instead of a wheel
   --cache DIR           cache directory (default: $GLANCE_NATIVE_CACHE, else
                         $XDG_CACHE_HOME/glance-bench/native, else ~/.cache/glance-bench/native)
   --force               rebuild the cached stages
   --verbose             show the output of pip, npm and the compiler
   -h, --help            this text
 
-Needs: Linux x86-64, python3 (+ pip unless --wheel/--libtensorflow), make, a C++
+Needs: Linux x86-64, python3 (+ pip unless --wheel), patch, make, a C++
 compiler, Node's headers, about 1.3 GB free in the cache directory.`;
 
 function parseArgs(argv) {
-  const opts = { wheel: undefined, libtensorflow: undefined, cache: undefined, force: false, verbose: false };
+  const opts = { wheel: undefined, cache: undefined, force: false, verbose: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -145,22 +114,19 @@ function parseArgs(argv) {
     };
     const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
     if (name === '--wheel') opts.wheel = path.resolve(value());
-    else if (name === '--libtensorflow') opts.libtensorflow = path.resolve(value());
     else if (name === '--cache') opts.cache = path.resolve(value());
     else if (a === '--force') opts.force = true;
     else if (a === '--verbose') opts.verbose = true;
     else if (a === '-h' || a === '--help') opts.help = true;
     else throw new Fail(`unknown option ${a} (see --help)`);
   }
-  if (opts.wheel && opts.libtensorflow) throw new Fail('give --wheel or --libtensorflow, not both');
-  for (const [flag, file] of [['--wheel', opts.wheel], ['--libtensorflow', opts.libtensorflow]]) {
-    if (file === undefined) continue;
-    if (!fs.existsSync(file)) {
-      throw new Fail(`${flag} ${file}: no such file. Give the path of a downloaded ` +
-        (flag === '--wheel' ? `tensorflow-cpu wheel (python3 -m pip download ${PIP_SPEC} --no-deps -d DIR)`
-          : 'libtensorflow C tarball') + ', or leave the option out to download the wheel with pip.');
+  if (opts.wheel !== undefined) {
+    if (!fs.existsSync(opts.wheel)) {
+      throw new Fail(`--wheel ${opts.wheel}: no such file. Give the path of a downloaded tensorflow-cpu wheel ` +
+        `(python3 -m pip download ${PIP_SPEC} --no-deps -d DIR), or leave the option out to download the ` +
+        'wheel with pip.');
     }
-    if (!fs.statSync(file).isFile()) throw new Fail(`${flag} ${file}: not a file`);
+    if (!fs.statSync(opts.wheel).isFile()) throw new Fail(`--wheel ${opts.wheel}: not a file`);
   }
   return opts;
 }
@@ -216,6 +182,7 @@ const rm = (p) => fs.rmSync(p, { recursive: true, force: true });
 const readJson = (p) => {
   try { return JSON.parse(fs.readFileSync(p, 'utf8')); } catch { return undefined; }
 };
+const hasAllPatches = (stampOrMarker) => PATCH_IDS.every((id) => (stampOrMarker?.patches ?? []).includes(id));
 
 function freeBytes(dir) {
   try {
@@ -268,133 +235,104 @@ async function lock(cache) {
   }
 }
 
-// ---------------------------------------------------------------- stage 1: libtensorflow
+// ---------------------------------------------------------------- preflight
 
-function sourceId(opts) {
-  if (opts.wheel) return `wheel:${path.basename(opts.wheel)}`;
-  if (opts.libtensorflow) return `libtensorflow:${path.basename(opts.libtensorflow)}`;
-  return undefined; // default: any complete stage will do, else pip download
+function preflightBuild() {
+  const missing = [];
+  const cxx = process.env.CXX || 'c++';
+  if (!has(cxx) && !has('g++')) missing.push('a C++ compiler (c++/g++; Debian: apt-get install g++)');
+  if (!has('make')) missing.push('make (Debian: apt-get install make)');
+  if (!has('python3')) missing.push('python3 (node-gyp runs gyp with it; Debian: apt-get install python3)');
+  if (!has('tar')) missing.push('tar');
+  if (PATCHES.length && !has('patch')) missing.push('patch (applies scripts/native/patches; Debian: apt-get install patch)');
+  if (missing.length) {
+    throw new Fail(`cannot build the tfjs-node addon: missing ${missing.join('; ')}. ` +
+      'Install them and run npm run native again.');
+  }
 }
 
-function tfStageComplete(dir, wantSource) {
+/** Node's headers: node-gyp would download them (impossible offline) unless nodedir points at them. */
+function nodedirEnv() {
+  if (process.env.npm_config_nodedir) return {};
+  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  if (fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) return { npm_config_nodedir: prefix };
+  log(`native: note: Node's headers are not under ${prefix}/include/node; node-gyp will try to download them`);
+  return {};
+}
+
+// ---------------------------------------------------------------- stage 1: libtensorflow from the wheel
+
+function tfStageComplete(dir, wheel) {
   const stamp = readJson(path.join(dir, STAMP));
-  // pip:NAME (downloaded) and wheel:NAME (given) are the same wheel.
-  const file = (src) => String(src).slice(String(src).indexOf(':') + 1);
-  if (!stamp || (wantSource && (file(stamp.source) !== file(wantSource) ||
-      stamp.source.startsWith('libtensorflow:') !== wantSource.startsWith('libtensorflow:')))) return undefined;
+  if (!stamp) return undefined;
+  // Without --wheel any complete stage will do. pip:NAME (downloaded) and wheel:NAME (given) are the same wheel.
+  const file = (source) => String(source).slice(String(source).indexOf(':') + 1);
+  if (wheel && file(stamp.source) !== path.basename(wheel)) return undefined;
   const ok = ['include/tensorflow/c/c_api.h', 'include/tensorflow/c/eager/c_api.h', 'lib/libtensorflow.so.2',
     'lib/libtensorflow_framework.so.2', 'lib/libtensorflow.so', 'lib/libtensorflow_framework.so']
     .every((f) => fs.existsSync(path.join(dir, f)));
   return ok ? stamp : undefined;
 }
 
-const EXTRACT_WHEEL_PY = `
-import json, os, shutil, sys, zipfile
-whl, out, dirs = sys.argv[1], sys.argv[2], tuple(sys.argv[3].split(','))
-try:
-    z = zipfile.ZipFile(whl)
-except Exception as e:
-    sys.exit('not a readable wheel (zip): %s' % e)
-names = set(z.namelist())
-libs = {'tensorflow/libtensorflow_cc.so.2': 'libtensorflow.so.2',
-        'tensorflow/libtensorflow_framework.so.2': 'libtensorflow_framework.so.2'}
-for src in libs:
-    if src not in names:
-        sys.exit('the wheel has no %s: not a TensorFlow 2.x CPU wheel for Linux?' % src)
-pre = 'tensorflow/include/'
-n = hb = 0
-for i in z.infolist():
-    if i.is_dir() or not i.filename.startswith(pre): continue
-    rel = i.filename[len(pre):]
-    if not rel.startswith(dirs): continue
-    dst = os.path.join(out, 'include', rel)
-    os.makedirs(os.path.dirname(dst), exist_ok=True)
-    with z.open(i) as f, open(dst, 'wb') as o: shutil.copyfileobj(f, o, 1 << 20)
-    n += 1; hb += i.file_size
-os.makedirs(os.path.join(out, 'lib'), exist_ok=True)
-sizes = {}
-for src, name in libs.items():
-    with z.open(src) as f, open(os.path.join(out, 'lib', name), 'wb') as o: shutil.copyfileobj(f, o, 1 << 22)
-    sizes[name] = z.getinfo(src).file_size
-print(json.dumps({'headers': n, 'headerBytes': hb, 'libs': sizes}))
-`;
+async function downloadWheel(cache, opts, tmp) {
+  if (!has('python3', ['-m', 'pip', '--version'])) {
+    throw new Fail(has('python3') ? 'python3 -m pip is not available: install pip (Debian: apt-get install ' +
+      `python3-pip), or download ${PIP_SPEC} elsewhere and pass --wheel FILE`
+      : 'python3 not found: it runs pip (to download the TensorFlow wheel) and gyp (to build the addon). ' +
+        'Install python3 and pip (Debian: apt-get install python3 python3-pip).');
+  }
+  needSpace(cache, 1.3e9, `downloading and unpacking ${PIP_SPEC}`);
+  const dl = path.join(tmp, 'download');
+  fs.mkdirSync(dl, { recursive: true });
+  let wheel;
+  await step(`wheel: python3 -m pip download ${PIP_SPEC}`, () => {
+    run('python3', ['-m', 'pip', 'download', PIP_SPEC, '--no-deps', '--only-binary=:all:', '-d', dl,
+      '--disable-pip-version-check'], {
+      verbose: opts.verbose, what: `python3 -m pip download ${PIP_SPEC}`,
+      hint: `pip found no ${PIP_SPEC} wheel for this Python/platform through its configured index ` +
+        '(see pip config list). Download it elsewhere and pass --wheel FILE.',
+    });
+    wheel = fs.readdirSync(dl).filter((f) => f.endsWith('.whl')).map((f) => path.join(dl, f))[0];
+    if (!wheel) throw new Fail(`pip reported success but left no wheel in ${dl}`);
+    return `${path.basename(wheel)}, ${mb(fs.statSync(wheel).size)}`;
+  });
+  return wheel;
+}
 
 async function buildTfStage(cache, opts, tmp) {
   const final = path.join(cache, 'tensorflow');
-  const want = sourceId(opts);
   if (!opts.force) {
-    const stamp = tfStageComplete(final, want);
+    const stamp = tfStageComplete(final, opts.wheel);
     if (stamp) { log(`native: libtensorflow: cached (${stamp.source}, ${mb(du(final))})`); return stamp; }
   }
   const stage = path.join(tmp, 'tensorflow');
   fs.mkdirSync(stage, { recursive: true });
-  let source = want;
-  let version;
 
-  if (opts.libtensorflow) {
-    needSpace(cache, 1.0e9, 'libtensorflow');
-    await step(`libtensorflow: extracting ${path.basename(opts.libtensorflow)}`, () => {
-      run('tar', ['-xzf', opts.libtensorflow, '-C', stage], {
-        what: `tar -xzf ${opts.libtensorflow}`,
-        hint: '--libtensorflow takes a libtensorflow C tarball (.tar.gz); a .whl goes with --wheel.',
-      });
-      const lib = path.join(stage, 'lib');
-      if (!fs.existsSync(path.join(lib, 'libtensorflow.so.2')) ||
-          !fs.existsSync(path.join(stage, 'include/tensorflow/c/c_api.h'))) {
-        throw new Fail(`${opts.libtensorflow} has no lib/libtensorflow.so.2 or include/tensorflow/c/c_api.h: ` +
-          'not a libtensorflow C tarball for Linux (libtensorflow-cpu-linux-x86_64-*.tar.gz)?');
-      }
-      for (const [link, to] of [['libtensorflow.so', 'libtensorflow.so.2'],
-        ['libtensorflow_framework.so', 'libtensorflow_framework.so.2']]) {
-        if (!fs.existsSync(path.join(lib, link))) fs.symlinkSync(to, path.join(lib, link));
-      }
-      version = /(\d+\.\d+\.\d+)/.exec(path.basename(opts.libtensorflow))?.[1];
-      return `${mb(du(lib))} of libraries`;
-    });
+  let wheel = opts.wheel;
+  let source;
+  if (wheel) {
+    needSpace(cache, 1.0e9, 'unpacking the wheel');
+    source = `wheel:${path.basename(wheel)}`;
   } else {
-    let wheel = opts.wheel;
-    if (!wheel) {
-      if (!has('python3', ['-m', 'pip', '--version'])) {
-        throw new Fail(has('python3') ? 'python3 -m pip is not available: install pip (Debian: apt-get install ' +
-          `python3-pip), or download ${PIP_SPEC} elsewhere and pass --wheel FILE`
-          : 'python3 not found: it runs pip (to download the TensorFlow wheel) and gyp (to build the addon). ' +
-            'Install python3 and pip (Debian: apt-get install python3 python3-pip).');
-      }
-      needSpace(cache, 1.3e9, `downloading and unpacking ${PIP_SPEC}`);
-      const dl = path.join(tmp, 'download');
-      fs.mkdirSync(dl, { recursive: true });
-      await step(`wheel: python3 -m pip download ${PIP_SPEC}`, () => {
-        run('python3', ['-m', 'pip', 'download', PIP_SPEC, '--no-deps', '--only-binary=:all:', '-d', dl,
-          '--disable-pip-version-check'], {
-          verbose: opts.verbose, what: `python3 -m pip download ${PIP_SPEC}`,
-          hint: `pip found no ${PIP_SPEC} wheel for this Python/platform through its configured index ` +
-            '(see pip config list). Download it elsewhere and pass --wheel FILE, or pass --libtensorflow FILE.',
-        });
-        wheel = fs.readdirSync(dl).filter((f) => f.endsWith('.whl')).map((f) => path.join(dl, f))[0];
-        if (!wheel) throw new Fail(`pip reported success but left no wheel in ${dl}`);
-        return `${path.basename(wheel)}, ${mb(fs.statSync(wheel).size)}`;
-      });
-      source = `pip:${path.basename(wheel)}`;
-    } else {
-      needSpace(cache, 1.0e9, 'unpacking the wheel');
-    }
-    if (!has('python3')) throw new Fail('python3 not found: it unpacks the wheel and runs gyp. Install python3.');
-    await step(`libtensorflow: extracting from ${path.basename(wheel)}`, () => {
-      const out = run('python3', ['-c', EXTRACT_WHEEL_PY, wheel, stage, HEADER_DIRS.join(',')],
-        { what: `unpacking ${wheel}` });
-      const info = JSON.parse(out.trim().split('\n').pop());
-      const lib = path.join(stage, 'lib');
-      // The addon links -ltensorflow -ltensorflow_framework; libtensorflow_cc.so.2 exports the C and
-      // eager C APIs (TF_*, TFE_*) and its soname is libtensorflow_cc.so.2.
-      fs.symlinkSync('libtensorflow.so.2', path.join(lib, 'libtensorflow.so'));
-      fs.symlinkSync('libtensorflow.so.2', path.join(lib, 'libtensorflow_cc.so.2'));
-      fs.symlinkSync('libtensorflow_framework.so.2', path.join(lib, 'libtensorflow_framework.so'));
-      version = /^tensorflow(?:[_-]cpu)?-(\d+\.\d+\.\d+)/.exec(path.basename(wheel))?.[1];
-      const libs = Object.entries(info.libs).map(([n, s]) => `${n} ${mb(s)}`).join(', ');
-      return `${libs}, ${info.headers} headers ${mb(info.headerBytes)}`;
-    });
-    if (!opts.wheel) rm(path.join(tmp, 'download')); // the wheel is no longer needed
+    wheel = await downloadWheel(cache, opts, tmp);
+    source = `pip:${path.basename(wheel)}`;
   }
+  if (!has('python3')) throw new Fail('python3 not found: it unpacks the wheel and runs gyp. Install python3.');
+  await step(`libtensorflow: extracting from ${path.basename(wheel)}`, () => {
+    const out = run('python3', [EXTRACT_WHEEL, wheel, stage], { what: `unpacking ${wheel}` });
+    const info = JSON.parse(out.trim().split('\n').pop());
+    const lib = path.join(stage, 'lib');
+    // The addon links -ltensorflow -ltensorflow_framework; libtensorflow_cc.so.2 exports the C and
+    // eager C APIs (TF_*, TFE_*) and its soname is libtensorflow_cc.so.2.
+    fs.symlinkSync('libtensorflow.so.2', path.join(lib, 'libtensorflow.so'));
+    fs.symlinkSync('libtensorflow.so.2', path.join(lib, 'libtensorflow_cc.so.2'));
+    fs.symlinkSync('libtensorflow_framework.so.2', path.join(lib, 'libtensorflow_framework.so'));
+    const libs = Object.entries(info.libs).map(([n, s]) => `${n} ${mb(s)}`).join(', ');
+    return `${libs}, ${info.headers} headers ${mb(info.headerBytes)}`;
+  });
+  if (!opts.wheel) rm(path.join(tmp, 'download')); // the wheel is no longer needed
+
+  const version = /^tensorflow(?:[_-]cpu)?-(\d+\.\d+\.\d+)/.exec(path.basename(wheel))?.[1];
   const stamp = { source, version, created: new Date().toISOString() };
   fs.writeFileSync(path.join(stage, STAMP), `${JSON.stringify(stamp, null, 2)}\n`);
   rm(final);
@@ -415,33 +353,28 @@ function findBinding(pkgDir) {
 function pkgStageComplete(dir, tfStamp) {
   const stamp = readJson(path.join(dir, STAMP));
   if (!stamp || stamp.tfjsNode !== TFJS_NODE_VERSION || stamp.tfSource !== tfStamp.source ||
-      stamp.tfCreated !== tfStamp.created || PATCH_IDS.some((id) => !(stamp.patches ?? []).includes(id))) return undefined;
+      stamp.tfCreated !== tfStamp.created || !hasAllPatches(stamp)) return undefined;
   const ok = findBinding(dir) && fs.existsSync(path.join(dir, 'dist/index.js')) &&
     fs.existsSync(path.join(dir, 'node_modules/@mapbox/node-pre-gyp')) &&
     !fs.existsSync(path.join(dir, 'node_modules/@tensorflow'));
   return ok ? stamp : undefined;
 }
 
-function preflightBuild() {
-  const missing = [];
-  const cxx = process.env.CXX || 'c++';
-  if (!has(cxx) && !has('g++')) missing.push('a C++ compiler (c++/g++; Debian: apt-get install g++)');
-  if (!has('make')) missing.push('make (Debian: apt-get install make)');
-  if (!has('python3')) missing.push('python3 (node-gyp runs gyp with it; Debian: apt-get install python3)');
-  if (!has('tar')) missing.push('tar');
-  if (missing.length) {
-    throw new Fail(`cannot build the tfjs-node addon: missing ${missing.join('; ')}. ` +
-      'Install them and run npm run native again.');
+/**
+ * Applies patches/ to the unpacked package. Each patch is tried with --dry-run first, so one that
+ * does not apply fails the build with patch's own report and leaves no half-patched file.
+ */
+function applyPatches(pkg) {
+  for (const p of PATCHES) {
+    const rel = path.relative(ROOT, p.file);
+    const args = ['-p1', '--forward', '--batch', '--fuzz=0', '--no-backup-if-mismatch', '-i', p.file];
+    const hint = `${rel} does not apply to @tensorflow/tfjs-node ${TFJS_NODE_VERSION} as npm packed it: ` +
+      'the addon source is not what the patch was made against. Remake the patch against this source ' +
+      '(diff -u), or delete it if the package no longer needs it.';
+    run('patch', ['--dry-run', ...args], { cwd: pkg, what: `patch ${p.id}`, hint });
+    run('patch', args, { cwd: pkg, what: `patch ${p.id}`, hint });
   }
-}
-
-/** Node's headers: node-gyp would download them (impossible offline) unless nodedir points at them. */
-function nodedirEnv() {
-  if (process.env.npm_config_nodedir) return {};
-  const prefix = path.resolve(path.dirname(process.execPath), '..');
-  if (fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) return { npm_config_nodedir: prefix };
-  log(`native: note: Node's headers are not under ${prefix}/include/node; node-gyp will try to download them`);
-  return {};
+  return PATCH_IDS.length ? PATCH_IDS.join(', ') : 'no patches';
 }
 
 async function buildPkgStage(cache, opts, tmp, tfStamp) {
@@ -533,8 +466,7 @@ const COPIES = ['package.json', 'dist', 'README.md', 'LICENSE'];
 
 function linkedCorrectly(pkgDir, pkgStamp) {
   const marker = readJson(path.join(TARGET, STAMP));
-  if (!marker || marker.cache !== pkgDir || marker.created !== pkgStamp.created ||
-      PATCH_IDS.some((id) => !(marker.patches ?? []).includes(id))) return false;
+  if (!marker || marker.cache !== pkgDir || marker.created !== pkgStamp.created || !hasAllPatches(marker)) return false;
   return LINKS.every((l) => {
     try { return fs.readlinkSync(path.join(TARGET, l)) === path.join(pkgDir, l) && fs.existsSync(path.join(TARGET, l)); } catch { return false; }
   }) && fs.existsSync(path.join(TARGET, 'dist/index.js'));
@@ -549,7 +481,7 @@ function linkIntoProject(pkgDir, pkgStamp) {
   }
   for (const l of LINKS) fs.symlinkSync(path.join(pkgDir, l), path.join(tmp, l));
   fs.writeFileSync(path.join(tmp, STAMP), `${JSON.stringify({
-    note: 'Installed by npm run native (scripts/native.mjs): JS copied, deps/lib/node_modules linked to the cache.',
+    note: 'Installed by npm run native (scripts/native/build.mjs): JS copied, deps/lib/node_modules linked to the cache.',
     cache: pkgDir, created: pkgStamp.created, tensorflow: pkgStamp.tensorflow, patches: pkgStamp.patches ?? [],
   }, null, 2)}\n`);
   rm(TARGET); // npm's own copy without binaries, or a stale link
@@ -558,59 +490,18 @@ function linkIntoProject(pkgDir, pkgStamp) {
 
 // ---------------------------------------------------------------- the check
 
-const CHECK_JS = `
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
-import fs from 'node:fs';
-const out = {};
-try {
-  const tf = await import('@tensorflow/tfjs');
-  await import('@tensorflow/tfjs-node');
-  out.backend = tf.getBackend();
-  out.tensorflow = tf.backend().binding?.TF_Version;
-  out.tfjs = tf.version.tfjs;
-  out.product = Array.from(tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1], [1]])).dataSync());
-  const req = createRequire(process.cwd() + '/package.json');
-  const fromNode = createRequire(fs.realpathSync(req.resolve('@tensorflow/tfjs-node')));
-  out.coreProject = ['@tensorflow/tfjs', '@tensorflow/tfjs-core'].map((p) => fs.realpathSync(req.resolve(p))).join(' ');
-  out.coreNode = ['@tensorflow/tfjs', '@tensorflow/tfjs-core'].map((p) => fs.realpathSync(fromNode.resolve(p))).join(' ');
-  out.worker = await new Promise((resolve, reject) => {
-    const w = new Worker("const tf = require('@tensorflow/tfjs'); require('@tensorflow/tfjs-node');" +
-      "require('node:worker_threads').parentPort.postMessage(tf.getBackend() + ' ' + tf.add(1, 2).dataSync()[0]);",
-      { eval: true, execArgv: [] });
-    w.once('message', (m) => { resolve(m); w.terminate(); });
-    w.once('error', reject);
-  });
-} catch (e) {
-  out.error = String(e && e.stack || e).split('\\n').slice(0, 6).join('\\n');
-}
-process.stdout.write(JSON.stringify(out));
-process.exit(0);
-`;
-
-/** Loads tfjs-node in the project (main thread and one worker) in a child process. */
+/** Runs check.mjs in a child process: loading a broken addon can take the process down with it. */
 function checkProject() {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHECK_JS], {
+  const r = spawnSync(process.execPath, [CHECK], {
     cwd: ROOT, encoding: 'utf8', env: childEnv({ TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' }),
     maxBuffer: 64 * 1024 * 1024,
   });
-  let res;
-  try { res = JSON.parse(r.stdout.trim().split('\n').pop()); } catch {
-    res = { error: `check process failed (exit ${r.status}${r.signal ? `, ${r.signal}` : ''}): ${r.stderr.trim().split('\n').slice(-5).join('\n')}` };
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  } catch {
+    const why = r.error ? r.error.message : `exit ${r.status}${r.signal ? `, ${r.signal}` : ''}`;
+    return { error: `check process failed (${why}): ${`${r.stderr ?? ''}`.trim().split('\n').slice(-5).join('\n')}` };
   }
-  if (!res.error) {
-    const problems = [];
-    if (res.backend !== 'tensorflow') {
-      problems.push(`the project's @tensorflow/tfjs picked backend '${res.backend}', not 'tensorflow'`);
-    }
-    if (res.coreProject !== res.coreNode) {
-      problems.push(`two copies of tfjs: the project uses ${res.coreProject}, tfjs-node ${res.coreNode}`);
-    }
-    if (String(res.product) !== '3,7') problems.push(`wrong matMul result ${res.product}`);
-    if (res.worker !== 'tensorflow 3') problems.push(`in a worker thread: ${res.worker}`);
-    if (problems.length) res.error = problems.join('; ');
-  }
-  return res;
 }
 
 // ---------------------------------------------------------------- main
@@ -632,16 +523,16 @@ async function main() {
   log(`native: cache ${cache}`);
 
   // Already working (ours, or a tfjs-node that npm installed with its prebuilt binaries)?
-  const explicit = opts.wheel || opts.libtensorflow;
-  if (!opts.force && !explicit && fs.existsSync(path.join(TARGET, 'package.json'))) {
+  if (!opts.force && !opts.wheel && fs.existsSync(path.join(TARGET, 'package.json'))) {
     const t = Date.now();
     const res = checkProject();
+    const marker = readJson(path.join(TARGET, STAMP));
     const ours = fs.existsSync(path.join(TARGET, STAMP));
-    const missing = ours ? PATCH_IDS.filter((id) => !(readJson(path.join(TARGET, STAMP))?.patches ?? []).includes(id)) : [];
+    const missing = ours ? PATCH_IDS.filter((id) => !(marker?.patches ?? []).includes(id)) : [];
     if (!res.error && missing.length) {
-      log(`native: the built addon lacks the patch ${missing.join(', ')} (see PATCHES in scripts/native.mjs); rebuilding it`);
+      log(`native: the built addon lacks the patch ${missing.join(', ')} (see scripts/native/patches); rebuilding it`);
     } else if (!res.error) {
-      if (!ours) log('native: note: this tfjs-node was installed by npm, unpatched: its worker threads can crash at start-up (PATCHES in scripts/native.mjs)');
+      if (!ours) log('native: note: this tfjs-node was installed by npm, unpatched: its worker threads can crash at start-up (scripts/native/patches)');
       log(`native: nothing to do: @tensorflow/tfjs-node loads (backend '${res.backend}', TensorFlow ${res.tensorflow}, ` +
         `tfjs ${res.tfjs}, one tfjs-core, worker threads ok${ours ? '' : ', installed by npm'}), checked in ${secs(Date.now() - t)}`);
       return 0;
@@ -663,7 +554,7 @@ async function main() {
     for (const d of fs.readdirSync(cache)) if (/^tmp-\d+$/.test(d)) rm(path.join(cache, d)); // crashed runs
     fs.mkdirSync(tmp);
     // Check the build tools before downloading anything.
-    const tfCached = !opts.force && tfStageComplete(path.join(cache, 'tensorflow'), sourceId(opts));
+    const tfCached = !opts.force && tfStageComplete(path.join(cache, 'tensorflow'), opts.wheel);
     const pkgCached = !opts.force && tfCached &&
       pkgStageComplete(path.join(cache, `tfjs-node-${TFJS_NODE_VERSION}`), tfCached);
     if (!pkgCached) preflightBuild();
