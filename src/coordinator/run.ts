@@ -22,7 +22,6 @@ export interface RunIo {
   mode: ProgressMode;
   /** The command line, recorded for "how to reproduce". */
   command: string;
-  out?: NodeJS.WritableStream;
 }
 
 export async function runExperiment(config: ExperimentConfig, opts: RunOptions, io: RunIo): Promise<RunSummary> {
@@ -49,7 +48,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
   store.log(`run: ${jobs.length} jobs, ${opts.workers} workers${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}`);
 
   const pool = new WorkerPool({ workers: opts.workers, dataset, backend: config.backend, config, checkpointDir: store.checkpointDir, versions });
-  const view = new ProgressView(io.mode, io.out);
+  const view = new ProgressView(io.mode, process.stderr);
   let hinted = false;
   // What is running now, for `glance status` (removed when the run ends).
   const running = new Set<string>();

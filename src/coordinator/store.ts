@@ -84,7 +84,7 @@ export class RunStore {
     if (format > STORE_FORMAT) {
       throw new GlanceError('STORE_FORMAT', `${this.dir} was written by a newer glance (store format ${format}; this one reads up to ${STORE_FORMAT})`, 'use the glance that wrote it, or update this one');
     }
-    // Format 1 stored 'auto' only before a run resolved it; either way no job trained more than one seed.
+    // Format 1 wrote the seeds per training job as a number, or nothing when each job trained one.
     return { config: config as unknown as ExperimentConfig, format, pack: format === 1 && typeof pack === 'number' ? pack : 1 };
   }
 
