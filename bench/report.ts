@@ -3,7 +3,7 @@ import type { BackendName, ModelName } from '../src/experiments/types.js';
 import type { Estimate } from './estimate.js';
 import { MODELS, TRAIN_BATCH, EVAL_BATCH } from './plan.js';
 import type { BenchResults, BenchSummary, Column, PackedRate, Rate } from './summary.js';
-import type { PeerName } from './types.js';
+import type { PeerName, PeerResult } from './types.js';
 
 const BACKENDS: BackendName[] = ['node', 'wasm', 'cpu'];
 const PEER_TITLE: Record<PeerName, string> = { pytorch: 'PyTorch', tensorflow: 'TensorFlow Keras', jax: 'JAX jit' };
@@ -57,13 +57,24 @@ function versions(r: BenchResults): string[] {
     if (c.state !== 'completed' || out.some((l) => l.startsWith(`- glance ${c.backend}:`))) continue;
     out.push(`- glance ${c.backend}: TensorFlow.js ${c.info.tfjs}${c.info.tensorflow ? `, native TensorFlow ${c.info.tensorflow} (tfjs-node built from the CPU wheel)` : ''}`);
   }
-  for (const p of r.peers) {
-    if (p.state !== 'completed') continue;
-    const v = Object.entries(p.versions).map(([k, x]) => `${k} ${x}`).join(', ');
-    const th = Object.entries(p.threads).map(([k, x]) => `${k}=${x}`).join(', ');
-    out.push(`- ${PEER_TITLE[p.peer]}: ${v}; ${th}; python ${p.python}`);
-  }
+  for (const p of r.peers) if (p.state === 'completed') out.push(peerVersions(p));
   return out;
+}
+
+/** The BLAS library a peer's process loaded: its path (→ the file, when a link), OpenBLAS's config; undefined when the peer did not say. */
+export function peerBlas(p: PeerResult): string | undefined {
+  if (p.state !== 'completed' || !p.blas) return undefined;
+  const libs = p.blas.loaded.map((l) => (l.realpath && l.realpath !== l.path ? `${l.path} → ${l.realpath}` : l.path));
+  return `${libs.length ? libs.map((l) => `\`${l}\``).join(', ') : 'none mapped'}${p.blas.config ? ` (${p.blas.config})` : ''}`;
+}
+
+/** A completed peer's line under "Backends and peers": versions, threads, Python, environment given, BLAS loaded. */
+export function peerVersions(p: Extract<PeerResult, { state: 'completed' }>): string {
+  const v = Object.entries(p.versions).map(([k, x]) => `${k} ${x}`).join(', ');
+  const th = Object.entries(p.threads).map(([k, x]) => `${k}=${x}`).join(', ');
+  const env = Object.entries(p.env ?? {}).map(([k, x]) => `${k}=${x}`).join(' ');
+  const blas = peerBlas(p);
+  return `- ${PEER_TITLE[p.peer]}: ${v}; ${th}; python ${p.python}${env ? ` with ${env}` : ''}${blas ? `; BLAS loaded: ${blas}` : ''}`;
 }
 
 function targets(s: BenchSummary, workers: number, measured: BenchResults['measuredRuns'] = []): string[][] {
@@ -179,6 +190,11 @@ export function renderMarkdown(r: BenchResults): string {
       }
     }
     out.push(...table(['backend', 'model', ...peers.map((p) => `vs ${PEER_TITLE[p]}`)], rows), '');
+    // A peer built for the generic BLAS interface is as fast as the BLAS it loaded: say which, by its ratios.
+    for (const p of r.peers) {
+      const blas = peers.includes(p.peer) ? peerBlas(p) : undefined;
+      if (blas) out.push(`${PEER_TITLE[p.peer]} ran on the BLAS library ${blas}.`, '');
+    }
   }
 
   out.push(...packedSection(r), '');

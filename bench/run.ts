@@ -142,7 +142,7 @@ async function main(): Promise<void> {
         continue;
       }
       phase(`peer ${p}, round ${round}`);
-      peerRounds[i].push(await runPeer(p, s.python, plan.peers, cores));
+      peerRounds[i].push(await runPeer(p, s, plan.peers, cores));
     }
   }
   const single = singleRounds.map(mergeSingle);

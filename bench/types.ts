@@ -156,7 +156,11 @@ export type PeerResult =
       state: 'completed';
       peer: PeerName;
       python: string;
+      /** What setup.sh added to the peer's environment (PyTorch: LD_LIBRARY_PATH with OpenBLAS first). */
+      env?: Record<string, string>;
       versions: Record<string, string>;
       threads: Record<string, string | number>;
+      /** The BLAS shared objects mapped in the peer's process after its first matmul (/proc/self/maps), and the BLAS's own config string when it has one. */
+      blas?: { loaded: Array<{ path: string; realpath: string }>; config?: string };
       models: Partial<Record<ModelName, { samplesPerSec: number[]; cpuSamplesPerSec: number[]; stepsPerRep: number } | { error: string }>>;
     };

@@ -8,13 +8,16 @@ the steps per repetition so that one repetition takes about --seconds; then
 in wall-clock and in process CPU seconds. The caller takes medians.
 
 Each peer prints exactly one line to stdout: {"peer": ..., "versions": ...,
-"models": {model: {"samplesPerSec": [...], "cpuSamplesPerSec": [...], ...}}}.
+"models": {model: {"samplesPerSec": [...], "cpuSamplesPerSec": [...], ...}}}, and
+a peer that runs on a BLAS library says which one its process loaded ("blas").
 """
 import argparse
+import ctypes
 import gzip
 import json
 import math
 import os
+import re
 import struct
 import sys
 import time
@@ -28,6 +31,40 @@ MAX_ANGLE = 30.0  # degrees, U[-30, 30]
 MIN_SCALE, MAX_SCALE = 0.5, 2.0
 ADV_EPS, ADV_MIX = 0.3, 0.5  # AdvNet: FGSM in pixel units, clipped to [0, 1]; weight of the clean loss
 LR = 1e-3
+
+
+# Shared objects of a BLAS: the reference or any libblas.so.3 alternative, OpenBLAS,
+# MKL, BLIS, FlexiBLAS (LAPACK, which calls the BLAS, is left out).
+BLAS_LIB = re.compile(r"^lib(blas|cblas|openblas|mkl_|blis|flexiblas)[\w.+-]*\.so(\.[\d.]+)?$")
+
+
+def loaded_blas():
+    """The BLAS libraries mapped in this process (read /proc/self/maps after a first
+    matmul, so that a lazily loaded one is there): {"loaded": [{"path", "realpath"}],
+    "config": OpenBLAS's openblas_get_config() when it is one of them}, and
+    OpenBLAS's thread count ("threads")."""
+    paths = []
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                fields = line.split(None, 5)
+                path = fields[5].strip() if len(fields) == 6 else ""
+                if path.startswith("/") and BLAS_LIB.match(os.path.basename(path)) and path not in paths:
+                    paths.append(path)
+    except OSError as e:
+        return {"loaded": [], "config": f"cannot read /proc/self/maps: {e}"}
+    paths.sort(key=lambda p: not os.path.basename(p).startswith("libblas"))  # the libblas.so.3 the program asked for first
+    out = {"loaded": [{"path": p, "realpath": os.path.realpath(p)} for p in paths]}
+    for p in paths:  # OpenBLAS says its version, the kernel it chose and its threads
+        try:
+            lib = ctypes.CDLL(p, mode=os.RTLD_NOLOAD | os.RTLD_LOCAL)
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            out["config"] = lib.openblas_get_config().decode()
+            out["threads"] = lib.openblas_get_num_threads()
+            break
+        except (OSError, AttributeError):
+            continue
+    return out
 
 
 def parse_args(description):
@@ -129,11 +166,18 @@ def measure(args, x, y, step, sync):
     }
 
 
-def main(peer, versions, threads, builders, sync=lambda loss: None, note=None):
-    """builders: model name -> function(args) returning a fresh step(xb, yb) -> loss."""
+def main(peer, versions, threads, builders, sync=lambda loss: None, note=None, blas=None):
+    """builders: model name -> function(args) returning a fresh step(xb, yb) -> loss;
+    blas: loaded_blas() of the peer's process, when it runs on a BLAS library."""
     args = parse_args(f"{peer} peer of glance-bench")
     x, y = load_train(args.data)
     out = {"peer": peer, "versions": versions, "threads": threads, "batch": args.batch, "models": {}}
+    if blas is not None:
+        out["blas"] = {k: v for k, v in blas.items() if k != "threads"}
+        if "threads" in blas:
+            out["threads"] = {**threads, "openblas": blas["threads"]}
+        shown = ", ".join(b["path"] for b in blas["loaded"]) or "none mapped"
+        print(f"  {peer} BLAS loaded: {shown}", file=sys.stderr, flush=True)
     if note:
         out["note"] = note
     for model in args.models:

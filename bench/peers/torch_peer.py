@@ -4,17 +4,28 @@ lives in the system /usr/bin/python3), from bench/peers/:
 
     taskset -c 0 /usr/bin/python3 torch_peer.py --data DIR [--seconds S --reps R]
 
+Debian's torch is built for the generic BLAS interface and runs on the libblas.so.3
+it loads; the bench (setup.sh) puts OpenBLAS's first on LD_LIBRARY_PATH, e.g.
+LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread. The JSON line names the
+BLAS library mapped in this process ("blas"), not torch's build setting.
+
 Transforms: F.affine_grid + F.grid_sample (bilinear, zero padding,
 align_corners=False, so the centre of the map is the pixel centre 13.5), each step
 resampling the previous output, fresh draws per sample and batch.
 """
+import os
 import re
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# One BLAS thread, one OpenMP thread: read when the libraries load, so before torch.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import common
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+import common  # noqa: E402
 
 torch.set_num_threads(1)
 torch.set_num_interop_threads(1)
@@ -92,21 +103,28 @@ def make_step(model, adversarial=False):
     return step
 
 
-def blas_info():
-    """BLAS_INFO from the build settings ("generic" for Debian's build)."""
+def blas_build():
+    """BLAS_INFO from the build settings ("generic" for Debian's build: whatever libblas.so.3 loads)."""
     found = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
     return found.group(1) if found else "unknown"
+
+
+def blas_loaded():
+    """The BLAS library this process runs on, read after a first matmul."""
+    torch.mm(torch.ones(64, 64), torch.ones(64, 64))
+    return common.loaded_blas()
 
 
 if __name__ == "__main__":
     torch.manual_seed(1)
     common.main(
         "pytorch",
-        {"torch": torch.__version__, "blas": blas_info()},
+        {"torch": torch.__version__, "built for BLAS": blas_build()},
         {"intraop": torch.get_num_threads(), "interop": torch.get_num_interop_threads()},
         {
             "NormalNet": lambda a: make_step(NormalNet()),
             "AdvNet": lambda a: make_step(NormalNet(), adversarial=True),
             "GlanceAgain": lambda a: make_step(GlanceAgain()),
         },
+        blas=blas_loaded(),
     )
