@@ -121,7 +121,7 @@ describe('stores of an older glance (format 1)', () => {
     expect(r.partial).toBe(true);
     const md = readFileSync(join(r.dir, 'report.md'), 'utf8');
     expect(md).toContain('seeds trained 3 at a time as one batched computation (--pack 3)');
-    expect(md).toContain('machine not recorded');
+    expect(md).toContain('| machine | not recorded |');
     expect(md).toContain('abc1234');
     // The packed jobs count once, not once per seed: 6 + 9 + 3 x 1 = 18 s of job time.
     expect(md).toContain('(0.3 min of job time)');

@@ -26,7 +26,7 @@ function wallTime(all: JobLine[]): string {
 /** The machine(s) the run's meta.json recorded. */
 function machineText(meta: RunMeta | undefined): string {
   const machines = meta?.machines ?? (meta?.machine ? [meta.machine] : []);
-  return machines.length ? machines.map(describeMachine).join('; ') : 'machine not recorded';
+  return machines.length ? machines.map(describeMachine).join('; ') : 'not recorded';
 }
 
 export async function writeRunReport(runDir: string, reportsRoot = 'reports'): Promise<{ dir: string; partial: boolean }> {

@@ -1,0 +1,72 @@
+/**
+ * --reuse-checkpoints without training: checkpoints written by hand (zero
+ * weights of the right shapes) are taken when model, seed, training config and
+ * data match; a model an older glance trained in a pack (its config names
+ * packedWith) is not; and GlanceAgain, whose base layer is NormalNet's, is taken
+ * only together with that NormalNet from the same directory.
+ */
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reuseCheckpoints } from '../src/coordinator/reuse.js';
+import { RunStore } from '../src/coordinator/store.js';
+import type { ExperimentConfig } from '../src/experiments/config.js';
+import { buildJobs } from '../src/experiments/grid.js';
+import { checkpointName, netSpec, weightShapes } from '../src/experiments/models.js';
+import { PRESETS } from '../src/experiments/presets.js';
+import type { ModelName, TrainConfig } from '../src/experiments/types.js';
+import { saveCheckpoint } from '../src/training/checkpoint.js';
+
+const config: ExperimentConfig = { ...PRESETS.smoke, seeds: [1], models: ['NormalNet', 'GlanceAgain'], threats: ['white-box'], attacks: ['fgsm'] };
+const jobs = buildJobs(config, 10000);
+
+function save(dir: string, model: ModelName, train: TrainConfig = config.train): void {
+  const spec = netSpec(model, config);
+  const weights = Object.fromEntries(Object.entries(weightShapes(spec)).map(([n, shape]) => [n, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }]));
+  saveCheckpoint(dir, checkpointName(model, 1), weights, { spec, config: train, seed: 1, backend: { name: 'cpu', tfjs: 'test' }, versions: {}, dataFingerprint: 'fp', history: [] });
+}
+
+function fresh() {
+  const store = new RunStore(mkdtempSync(join(tmpdir(), 'glance-reuse-')));
+  return { store, state: store.open(config, false) };
+}
+
+describe('reuseCheckpoints', () => {
+  it('takes matching models, bases first, and records where they came from', () => {
+    const from = mkdtempSync(join(tmpdir(), 'glance-reuse-from-'));
+    save(from, 'GlanceAgain');
+    save(from, 'NormalNet');
+    const { store, state } = fresh();
+    // GlanceAgain comes first in this models order: it still waits for its base.
+    const reordered = buildJobs({ ...config, models: ['GlanceAgain', 'NormalNet'] }, 10000);
+    expect(reuseCheckpoints(reordered, config, 'fp', from, store, state)).toEqual(['train/NormalNet/seed1', 'train/GlanceAgain/seed1']);
+    const line = store.read().lines.get('train/GlanceAgain/seed1');
+    expect(line).toMatchObject({ status: 'done', train: { reusedFrom: join(from, 'GlanceAgain-seed1.json') } });
+    expect(reuseCheckpoints(jobs, config, 'fp', from, store, state)).toEqual([]);
+  });
+
+  it('refuses other data, another training config, and a model trained in a pack by an older glance', () => {
+    const { store, state } = fresh();
+    const other = mkdtempSync(join(tmpdir(), 'glance-reuse-from-'));
+    save(other, 'NormalNet', { ...config.train, epochs: 7 });
+    expect(reuseCheckpoints(jobs, config, 'fp', other, store, state)).toEqual([]);
+    const packed = mkdtempSync(join(tmpdir(), 'glance-reuse-from-'));
+    save(packed, 'NormalNet', Object.assign({}, config.train, { packedWith: [1, 2, 3] }));
+    expect(reuseCheckpoints(jobs, config, 'fp', packed, store, state)).toEqual([]);
+    const good = mkdtempSync(join(tmpdir(), 'glance-reuse-from-'));
+    save(good, 'NormalNet');
+    expect(reuseCheckpoints(jobs, config, 'other data', good, store, state)).toEqual([]);
+  });
+
+  it('does not take GlanceAgain whose NormalNet this run has from elsewhere', () => {
+    const a = mkdtempSync(join(tmpdir(), 'glance-reuse-from-'));
+    save(a, 'NormalNet');
+    const b = mkdtempSync(join(tmpdir(), 'glance-reuse-from-'));
+    save(b, 'GlanceAgain');
+    save(b, 'NormalNet', { ...config.train, lr: 0.5 });
+    const { store, state } = fresh();
+    expect(reuseCheckpoints(jobs, config, 'fp', a, store, state)).toEqual(['train/NormalNet/seed1']);
+    expect(reuseCheckpoints(jobs, config, 'fp', b, store, state)).toEqual([]);
+  });
+});
