@@ -3,7 +3,10 @@
  * (bench/types.ts ChildJob, as JSON in argv[2]). Run by bench/run.ts, pinned with
  * taskset for single-worker runs, so the process's CPU time and peak RSS are those
  * of its one worker; a pool job runs its training jobs in N workers at once, one
- * process per N, so each N's peak RSS is its own. Prints one line, RESULT_MARK + JSON (ChildResult), on stdout.
+ * process per N, so each N's peak RSS is its own. A job with `disable` runs with
+ * those fast kernels switched off: bench/spawn.ts puts them in the process's
+ * GLANCE_DISABLE_KERNELS, which the workers' backends read when they register.
+ * Prints one line, RESULT_MARK + JSON (ChildResult), on stdout.
  */
 import { Worker } from 'node:worker_threads';
 import { configureNativeThreads } from '../src/backend/native-env.js';
@@ -12,13 +15,14 @@ import { loadShared, type SharedDataset } from '../src/data/shared.js';
 import type { BackendInfo } from '../src/experiments/types.js';
 import { workerScript } from '../src/workers/spawn.js';
 import { median, poolThroughput } from './stats.js';
-import { RESULT_MARK, type ChildJob, type ChildResult, type Measurement, type PoolRun, type Task, type WorkerInit, type WorkerReply, type WorkerRequest } from './types.js';
+import { RESULT_MARK, type ChildJob, type ChildResult, type KernelProbe, type Measurement, type PoolRun, type Task, type WorkerInit, type WorkerReply, type WorkerRequest } from './types.js';
 
 const MB = 1024 * 1024;
 
-/** A started worker: its backend, and a function that runs one task. */
+/** A started worker: its backend and kernels, and a function that runs one task. */
 interface BenchWorker {
   info: BackendInfo;
+  kernels: KernelProbe;
   run(task: Task, barrier?: SharedArrayBuffer, workers?: number): Promise<Measurement>;
   close(): Promise<number>;
 }
@@ -31,13 +35,13 @@ async function startWorker(init: WorkerInit): Promise<BenchWorker> {
   // A worker that dies mid-task answers its pending tasks as errored.
   const fail = (why: string) => {
     for (const { task, resolve } of pending.values()) {
-      resolve({ state: 'errored', kind: task.kind, model: task.model, ...(task.kind === 'attack' ? { label: task.label } : task.pack ? { pack: task.pack } : {}), error: why });
+      resolve({ state: 'errored', kind: task.kind, model: task.model, ...(task.kind === 'attack' ? { label: task.label } : {}), error: why });
     }
     pending.clear();
   };
-  const info = await new Promise<BackendInfo>((resolve, reject) => {
+  const { info, kernels } = await new Promise<{ info: BackendInfo; kernels: KernelProbe }>((resolve, reject) => {
     worker.on('message', (r: WorkerReply) => {
-      if ('ready' in r) resolve(r.ready);
+      if ('ready' in r) resolve({ info: r.ready, kernels: r.kernels });
       else if ('failed' in r) reject(new Error(r.failed));
       else {
         pending.get(r.id)?.resolve(r.result);
@@ -55,6 +59,7 @@ async function startWorker(init: WorkerInit): Promise<BenchWorker> {
   });
   return {
     info,
+    kernels,
     run: (task, barrier, workers) =>
       new Promise((resolve) => {
         const id = next++;
@@ -68,17 +73,21 @@ async function startWorker(init: WorkerInit): Promise<BenchWorker> {
 
 async function single(job: Extract<ChildJob, { mode: 'single' }>, dataset: SharedDataset): Promise<ChildResult> {
   const baselineRssMB = process.memoryUsage().rss / MB;
-  const w = await startWorker({ backend: job.backend, dataset });
+  const w = await startWorker({ backend: job.backend, dataset, stockKernels: job.stockKernels });
   const measurements: Measurement[] = [];
   for (const task of job.tasks) {
     const m = await w.run(task);
     measurements.push(m);
-    const what = task.kind === 'train' ? `train ${task.model}${task.pack && task.pack > 1 ? `, ${task.pack} seeds packed` : ''}` : `${task.label} on ${task.model}`;
+    const what = task.kind === 'train' ? `train ${task.model}` : `${task.label} on ${task.model}`;
     const rate = m.state === 'completed' ? `${Math.round(median(m.perSec))}/s` : `error: ${m.error}`;
-    process.stderr.write(`  ${job.backend} ${what}: ${rate}\n`);
+    const off = job.disable?.length ? ` (${job.disable.join(',')} off)` : '';
+    process.stderr.write(`  ${job.backend}${off} ${what}: ${rate}\n`);
   }
   await w.close();
-  return { state: 'completed', backend: job.backend, info: w.info, mode: 'single', measurements, baselineRssMB, maxRssMB: process.resourceUsage().maxRSS / 1024 };
+  return {
+    state: 'completed', backend: job.backend, info: w.info, mode: 'single', measurements, kernels: w.kernels,
+    ...(job.disable?.length ? { disabled: job.disable } : {}), baselineRssMB, maxRssMB: process.resourceUsage().maxRSS / 1024,
+  };
 }
 
 async function pool(job: Extract<ChildJob, { mode: 'pool' }>, dataset: SharedDataset): Promise<ChildResult> {

@@ -2,17 +2,11 @@
  * The wall time of the paper preset (5 seeds x 3 models x 15 epochs x 60,000
  * images of training, then clean / transfer / white-box FGSM and EOT-FGSM on the
  * 10,000 test images in both eps units) predicted from measured throughputs. Pure:
- * it walks the preset's real job grid (src/experiments/grid.ts).
- *
- * Training is packed as a run packs it: the preset's --pack resolved for the
- * backend and worker count (resolvePack: 'auto' on node on 2 workers makes packs
- * of 3 and 2 of the 5 seeds; wasm and cpu train one seed per job).
+ * it walks the preset's real job grid (src/experiments/grid.ts), one training job
+ * per model and seed.
  *
  * Costs per job, from one-worker rates:
- *  - train: epochs x images x seeds of the job / training rate of the model for
- *    that many seeds (a pack's rate counts replicate-samples; one seed: the
- *    single-seed rate; a pack size without a measured rate falls back to the
- *    single-seed rate, and the estimate lists it in `fallbacks`);
+ *  - train: epochs x images / training rate of the model;
  *  - clean: images / clean rate of the model;
  *  - one-step attack crafted on S, classified by T: images x (1/attack rate of S
  *    - 1/clean rate of S + 1/clean rate of T), since the measured attack rate is
@@ -20,19 +14,15 @@
  *    attacks cover both units) computes the gradient once and classifies per pair.
  * AdvNet's evaluation rates are NormalNet's (same architecture).
  * Wall time on W workers: max(total / (W x efficiency), the DAG's critical path);
- * the efficiency is the pool's, measured with one-seed training jobs, and is
- * applied to packed jobs too.
+ * the efficiency is the pool's, measured with training jobs.
  */
-import { buildJobs, jobSeeds, type Job } from '../src/experiments/grid.js';
-import { resolvePack, seedChunks } from '../src/experiments/pack.js';
+import { buildJobs, type Job } from '../src/experiments/grid.js';
 import { PRESETS } from '../src/experiments/presets.js';
-import type { BackendName, ModelName } from '../src/experiments/types.js';
+import type { ModelName } from '../src/experiments/types.js';
 
 export interface EstimateRates {
   /** Training samples/s at batch 64 on one worker. */
   train: Partial<Record<ModelName, number>>;
-  /** Replicate-samples/s of packs of seeds (batch 64 per seed) on one worker, by model and pack size. */
-  packed?: Partial<Record<ModelName, Partial<Record<number, number>>>>;
   /** Images/s on one worker at the evaluation batch: clean, fgsm, eot-fgsm-10, by model. */
   eval: Partial<Record<ModelName, Partial<Record<'clean' | 'fgsm' | 'eot-fgsm-10', number>>>>;
 }
@@ -40,10 +30,6 @@ export interface EstimateRates {
 export interface Estimate {
   preset: string;
   jobs: number;
-  /** Seeds per training job of the grid, e.g. [3, 2] (one pack of 3 and one of 2 per model); [1, 1, 1, 1, 1] unpacked. */
-  packs: number[];
-  /** Pack sizes costed at the single-seed rate for want of a packed rate, e.g. 'GlanceAgain, 2 seeds'. */
-  fallbacks: string[];
   /** Worker-seconds: all training jobs, all evaluation jobs. */
   trainSeconds: number;
   evalSeconds: number;
@@ -61,25 +47,17 @@ const TRAIN_IMAGES = 60_000;
 
 const evalModel = (m: ModelName): ModelName => (m === 'AdvNet' ? 'NormalNet' : m);
 
-/** The seeds per training job (per model) of a preset's grid when run on `workers` workers of `backend`. */
-export function presetPacks(workers: number, backend: BackendName, presetName = 'paper'): number[] {
-  const config = PRESETS[presetName];
-  const pack = resolvePack(config.pack, config.seeds.length, workers, backend);
-  return seedChunks({ pack, seeds: config.seeds }).map((c) => c.length);
-}
-
+/** `trainingOnly`: the training jobs alone (no evaluation rates needed). */
 export function estimatePreset(
   rates: EstimateRates,
   workers: number,
   efficiency: number,
-  backend: BackendName,
-  presetName = 'paper',
+  opts: { preset?: string; trainingOnly?: boolean } = {},
 ): Estimate | { missing: string[] } {
-  const preset = PRESETS[presetName];
-  const config = { ...preset, pack: resolvePack(preset.pack, preset.seeds.length, workers, backend) };
-  const jobs = buildJobs(config, TEST_IMAGES);
+  const presetName = opts.preset ?? 'paper';
+  const config = PRESETS[presetName];
+  const jobs = buildJobs(config, TEST_IMAGES).filter((j) => !opts.trainingOnly || j.kind === 'train');
   const missing = new Set<string>();
-  const fallbacks = new Set<string>();
   const need = (v: number | undefined, what: string): number => {
     if (v === undefined || !(v > 0)) missing.add(what);
     return v ?? NaN;
@@ -88,18 +66,8 @@ export function estimatePreset(
   const evalRate = (m: ModelName, label: 'clean' | 'fgsm' | 'eot-fgsm-10') =>
     need(rates.eval[evalModel(m)]?.[label], `${label} on ${evalModel(m)}`);
 
-  const trainRate = (model: ModelName, seeds: number): number => {
-    const packed = seeds > 1 ? rates.packed?.[model]?.[seeds] : undefined;
-    if (packed !== undefined && packed > 0) return packed;
-    if (seeds > 1) fallbacks.add(`${model}, ${seeds} seeds`);
-    return need(rates.train[model], `training ${model}`);
-  };
-
   const cost = (job: Job): number => {
-    if (job.kind === 'train') {
-      const seeds = jobSeeds(job).length;
-      return (config.train.epochs * trainImages * seeds) / trainRate(job.model, seeds);
-    }
+    if (job.kind === 'train') return (config.train.epochs * trainImages) / need(rates.train[job.model], `training ${job.model}`);
     const n = job.end - job.start;
     if (job.attack === 'none') return n / evalRate(job.model, 'clean');
     const label = job.attack === 'fgsm' ? 'fgsm' : job.attack === 'eot-fgsm' ? 'eot-fgsm-10' : undefined;
@@ -128,8 +96,6 @@ export function estimatePreset(
   return {
     preset: presetName,
     jobs: jobs.length,
-    packs: seedChunks(config).map((c) => c.length),
-    fallbacks: [...fallbacks],
     trainSeconds,
     evalSeconds,
     criticalPathSeconds,

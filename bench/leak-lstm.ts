@@ -1,25 +1,27 @@
 /**
- * Native memory across many calls of the node backend's fused LSTM (forward and
- * backward), beside a control loop of plain matmuls: `npx tsx --expose-gc
- * bench/leak-lstm.ts [calls]` (node --expose-gc --import tsx ...). tf.memory()
- * cannot see memory that tfjs-node's binding leaks, the process RSS can: before
- * the sequence length was made once (src/backend/native-lstm.ts) the LSTM loop
- * grew ~1.7 KB per forward+backward call and the control did not.
+ * Native memory across many calls of the LSTM op (src/ops/lstm.ts, forward and
+ * backward) on the node backend, where it runs TensorFlow's fused kernels, beside
+ * a control loop of plain matmuls: `npx tsx --expose-gc bench/leak-lstm.ts [calls]`
+ * (node --expose-gc --import tsx ...). tf.memory() cannot see memory that
+ * tfjs-node's binding leaks, the process RSS can: a leaking kernel grows the LSTM
+ * loop's RSS with every call and not the control's (src/backend/node/lstm.ts makes
+ * the int64 sequence length once for this reason).
  */
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../src/backend/select.js';
 import { configureNativeThreads } from '../src/backend/native-env.js';
-import { nativeLstm } from '../src/backend/native-lstm.js';
+import { selectBackend } from '../src/backend/select.js';
+import { lstm } from '../src/ops/lstm.js';
 
 configureNativeThreads();
 await selectBackend('node');
 const calls = Number(process.argv[2] ?? 20000);
 const x = tf.randomNormal([8, 6, 16]);
 const [w, u, b] = [tf.randomNormal([16, 32]), tf.randomNormal([8, 32]), tf.zeros([32])];
-const lstm = () => tf.grads((...t: tf.Tensor[]) => tf.sum(nativeLstm(t[0], t[1], t[2], t[3]) as tf.Tensor))([x, w, u, b]);
+const lstmStep = () =>
+  tf.grads((...t: tf.Tensor[]) => tf.sum(lstm(t[0] as tf.Tensor3D, { inputKernel: t[1] as tf.Tensor2D, recurrentKernel: t[2] as tf.Tensor2D, bias: t[3] as tf.Tensor1D })))([x, w, u, b]);
 const control = () => tf.grads((a: tf.Tensor, k: tf.Tensor) => tf.sum(tf.matMul(a as tf.Tensor2D, k as tf.Tensor2D)))([tf.reshape(x, [48, 16]), w]);
 const rssMB = () => process.memoryUsage().rss / 1e6;
-for (const [name, step] of [['control (matmul)', control], ['fused LSTM', lstm]] as const) {
+for (const [name, step] of [['control (matmul)', control], ['LSTM op', lstmStep]] as const) {
   const marks: number[] = [];
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < calls; i++) tf.tidy(() => { step(); });

@@ -1,30 +1,32 @@
 /**
- * The measurements a bench worker runs, with the project's own code: trainNet
- * (one seed) or trainPacked (a pack of seeds) for training throughput, evaluate
- * for attack throughput. Each first warms up (kernels, allocations) and sizes its
- * repetitions from the warm-up rate, then times `reps` repetitions in wall-clock
- * and process-CPU seconds.
+ * The measurements a bench worker runs, with the project's own code: trainNet for
+ * training throughput, evaluate for attack throughput. Each first warms up
+ * (kernels, allocations) and sizes its repetitions from the warm-up rate, then
+ * times `reps` repetitions in wall-clock and process-CPU seconds.
  */
 import { evaluate } from '../src/attacks/evaluate.js';
 import type { AttackSpec } from '../src/attacks/attack.js';
 import type { SplitView } from '../src/data/shared.js';
-import type { ModelName } from '../src/experiments/types.js';
-import { initWeights, Net, type NetSpec } from '../src/models/net.js';
-import { trainPacked } from '../src/models/packed.js';
-import { DEFAULT_TRAIN, trainNet, type EpochReport, type TrainConfig } from '../src/models/train.js';
-import type { WeightSet } from '../src/models/weights.js';
+import { baseSource, netSpec, type NetSpec } from '../src/experiments/models.js';
+import { PRESETS } from '../src/experiments/presets.js';
+import { DEFAULT_TRAIN, type ModelName } from '../src/experiments/types.js';
+import { initWeights, Net } from '../src/paper/net.js';
+import type { WeightSet } from '../src/paper/weights.js';
+import { trainNet } from '../src/training/train.js';
 import { batchesFor } from './stats.js';
 import type { AttackTask, Measurement, MemorySample, TrainTask } from './types.js';
 
 const SEED = 1;
 const MB = 1024 * 1024;
 
-export const specOf = (model: ModelName): NetSpec =>
-  model === 'GlanceAgain' ? { model, baseLayer: 'frozen', resampling: 'bilinear' } : { model };
+/** Each model as the paper preset builds it (GlanceAgain: frozen base, bilinear resampling). */
+export const specOf = (model: ModelName): NetSpec => netSpec(model, PRESETS.paper);
 
-/** GlanceAgain's frozen base comes from a NormalNet of the same seed; for speed, its initial weights do. */
+/** A model whose base layer comes from another takes it from that model of the same seed; for speed, its initial weights do. */
 function initial(model: ModelName, seed = SEED): WeightSet {
-  return initWeights(specOf(model), seed, model === 'GlanceAgain' ? initWeights({ model: 'NormalNet' }, seed) : undefined);
+  const spec = specOf(model);
+  const base = baseSource(spec);
+  return initWeights(spec, seed, base ? initWeights(specOf(base), seed) : undefined);
 }
 
 export function memory(): MemorySample {
@@ -52,24 +54,13 @@ function arrive(barrier: SharedArrayBuffer | undefined, count: number, timeoutMs
   }
 }
 
-/**
- * Training throughput: trainNet for one seed, or trainPacked for `t.pack` seeds
- * (SEED, SEED + 1, ...) trained as one computation, as a run's training job does
- * with --pack. A pack's rates are replicate-samples/s: pack x images per second.
- */
+/** Training throughput of trainNet, one seed, from fresh initial weights. */
 export function measureTraining(view: SplitView, t: TrainTask, barrier?: SharedArrayBuffer, workers = 1): Measurement {
   const spec = specOf(t.model);
-  const pack = t.pack ?? 1;
-  const seeds = Array.from({ length: pack }, (_, i) => SEED + i);
   const cfg = { ...DEFAULT_TRAIN, batchSize: t.batchSize, epochs: 1 };
-  /** Trains from fresh initial weights; the epochs' samples/s (replicate-samples for a pack) go to onEpoch. */
-  const train = (c: TrainConfig, onEpoch?: (samplesPerSec: number) => void): EpochReport[] =>
-    pack > 1
-      ? trainPacked(spec, seeds.map((s) => initial(t.model, s)), view, c, seeds, { onEpoch: (reports) => onEpoch?.(reports[0].samplesPerSec) })[0].history
-      : trainNet(spec, initial(t.model), view, c, SEED, { onEpoch: (r) => onEpoch?.(r.samplesPerSec) }).history;
   // Two warm-up epochs: the first pays for kernel set-up, the second's rate sizes the repetitions.
-  const warm = train({ ...cfg, epochs: 2, limit: t.warmupImages });
-  const batches = batchesFor(warm[1].samplesPerSec / pack, t.seconds, t.batchSize, t.minBatches, Math.floor(view.count / t.batchSize));
+  const warm = trainNet(spec, initial(t.model), view, { ...cfg, epochs: 2, limit: t.warmupImages }, SEED).history;
+  const batches = batchesFor(warm[1].samplesPerSec, t.seconds, t.batchSize, t.minBatches, Math.floor(view.count / t.batchSize));
   const limit = t.limit ?? batches * t.batchSize;
   const perSec: number[] = [];
   const perCpuSec: number[] = [];
@@ -77,15 +68,17 @@ export function measureTraining(view: SplitView, t: TrainTask, barrier?: SharedA
   const start = now();
   const cpuStart = cpuSeconds();
   let cpu = cpuStart;
-  train({ ...cfg, epochs: t.reps, limit }, (samplesPerSec) => {
-    const c = cpuSeconds();
-    perSec.push(samplesPerSec);
-    perCpuSec.push((pack * limit) / (c - cpu));
-    cpu = c;
+  trainNet(spec, initial(t.model), view, { ...cfg, epochs: t.reps, limit }, SEED, {
+    onEpoch: (r) => {
+      const c = cpuSeconds();
+      perSec.push(r.samplesPerSec);
+      perCpuSec.push(limit / (c - cpu));
+      cpu = c;
+    },
   });
   const end = now();
   return {
-    state: 'completed', kind: 'train', model: t.model, ...(pack > 1 ? { pack } : {}), limit, reps: t.reps,
+    state: 'completed', kind: 'train', model: t.model, limit, reps: t.reps,
     perSec, perCpuSec, start, end, cpuStart, cpuEnd: cpuSeconds(), memory: memory(),
   };
 }

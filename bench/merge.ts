@@ -6,7 +6,7 @@
  */
 import type { ChildResult, Measurement, PeerResult } from './types.js';
 
-const key = (m: Measurement) => `${m.kind}/${m.model}/${m.kind === 'attack' ? m.label : `pack${m.pack ?? 1}`}`;
+const key = (m: Measurement) => `${m.kind}/${m.model}/${m.kind === 'attack' ? m.label : ''}`;
 
 export function mergeSingle(rounds: readonly ChildResult[]): ChildResult {
   const done = rounds.filter((r): r is Extract<ChildResult, { mode: 'single' }> => r.state === 'completed' && r.mode === 'single');

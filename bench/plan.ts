@@ -1,14 +1,10 @@
 /**
  * What the bench measures, as data: `quick` (under two minutes, cpu backend
  * included, fewer and shorter repetitions, the expensive GlanceAgain PGD-40 left
- * out, packed training with the largest pack only) and `full` (under twenty
- * minutes). Packed training (seeds of one model as one computation, as runs do
- * with --pack auto) is measured on node only, with the pack sizes the paper
- * preset resolves to on this machine's worker count.
+ * out) and `full` (under twenty minutes); and the kernel ablation's runs.
  */
 import type { AttackSpec } from '../src/attacks/attack.js';
 import type { BackendName, ModelName } from '../src/experiments/types.js';
-import { presetPacks } from './estimate.js';
 import type { AttackTask, Task, TrainTask } from './types.js';
 
 export const MODELS: readonly ModelName[] = ['NormalNet', 'AdvNet', 'GlanceAgain'];
@@ -34,6 +30,8 @@ export interface BenchPlan {
   peers: PeerPlan;
   /** Rounds of glance's and the peers' one-worker measurements; rounds after the first repeat the training only. */
   rounds: number;
+  /** The kernel ablation, per backend. */
+  kernels: Partial<Record<BackendName, KernelPlan>>;
   /** What this plan leaves out, for the report. */
   notes: string[];
 }
@@ -51,19 +49,6 @@ function train(model: ModelName, seconds: number, reps: number, minBatches = 4, 
   return { kind: 'train', model, batchSize: TRAIN_BATCH, seconds, reps, minBatches, warmupImages };
 }
 
-/**
- * The pack sizes the paper preset trains on `workers` workers of the node backend
- * (--pack auto: packs of 3 and 2 seeds on 2 workers), largest first.
- */
-export function nodePackSizes(workers: number): number[] {
-  return [...new Set(presetPacks(workers, 'node').filter((n) => n > 1))].sort((a, b) => b - a);
-}
-
-/** Packed training of every model, after the one-seed training (node only: on wasm a pack is ~4x slower, so runs do not pack there). */
-function packed(sizes: number[], seconds: number, reps: number): TrainTask[] {
-  return sizes.flatMap((pack) => MODELS.map((m) => ({ ...train(m, seconds, reps), pack })));
-}
-
 function attack(model: ModelName, label: keyof typeof ATTACKS, seconds: number, reps: number, maxBatches: number, trainImages = 1024): AttackTask {
   return { kind: 'attack', model, label, attack: ATTACKS[label], batchSize: EVAL_BATCH, seconds, reps, maxBatches, trainImages };
 }
@@ -73,9 +58,8 @@ function attack(model: ModelName, label: keyof typeof ATTACKS, seconds: number, 
  * NormalNet costs: attacks are measured on NormalNet and GlanceAgain.
  */
 export function fullPlan(workers: number): BenchPlan {
-  const tasks = (packs: number[] = []): Task[] => [
+  const tasks = (): Task[] => [
     ...MODELS.map((m) => train(m, 2.5, 4)),
-    ...packed(packs, 2.5, 4),
     attack('NormalNet', 'clean', 1, 3, 20),
     attack('NormalNet', 'fgsm', 2, 3, 20),
     attack('NormalNet', 'pgd-40', 2, 3, 20),
@@ -88,20 +72,19 @@ export function fullPlan(workers: number): BenchPlan {
   return {
     name: 'full',
     backends: ['node', 'wasm'],
-    single: { node: tasks(nodePackSizes(workers)), wasm: tasks() },
+    single: { node: tasks(), wasm: tasks() },
     pool: { node: pool(), wasm: pool() },
     poolWorkers: workers > 1 ? [1, workers] : [1],
     peers: { seconds: 2.5, reps: 4, warmupSeconds: 1 },
     rounds: 2,
+    kernels: { node: FULL_KERNELS, wasm: FULL_KERNELS },
     notes: [],
   };
 }
 
 export function quickPlan(workers: number): BenchPlan {
-  const packs = nodePackSizes(workers).slice(0, 1);
-  const tasks = (withPacks = false): Task[] => [
+  const tasks = (): Task[] => [
     ...MODELS.map((m) => train(m, 0.5, 3)),
-    ...(withPacks ? packed(packs, 0.5, 2) : []),
     attack('NormalNet', 'clean', 0.2, 2, 4),
     attack('NormalNet', 'fgsm', 0.3, 2, 4),
     attack('NormalNet', 'pgd-40', 0.3, 1, 1),
@@ -113,7 +96,7 @@ export function quickPlan(workers: number): BenchPlan {
     name: 'quick',
     backends: ['node', 'wasm', 'cpu'],
     single: {
-      node: tasks(true),
+      node: tasks(),
       wasm: tasks(),
       cpu: [...MODELS.map((m) => train(m, 0.4, 2, 1, 64)), attack('NormalNet', 'fgsm', 0.2, 1, 1, 256)],
     },
@@ -121,10 +104,82 @@ export function quickPlan(workers: number): BenchPlan {
     poolWorkers: workers > 1 ? [1, workers] : [1],
     peers: { seconds: 0.4, reps: 3, warmupSeconds: 0.2 },
     rounds: 1,
+    kernels: { node: QUICK_KERNELS, wasm: QUICK_KERNELS },
     notes: [
       '--quick: repetitions of about 0.5 s (3 of them; 1-2 for attacks); PGD-40 on GlanceAgain is left out (one batch of 500 takes 10-30 s), ' +
-        'the cpu backend only trains and runs FGSM on NormalNet, and only GlanceAgain is run on the worker pool. ' +
-        `Packed training is measured with ${packs.length ? `packs of ${packs[0]} seeds only` : 'no packs'} (the estimate costs other pack sizes at the one-seed rate). Use the full run for figures to quote.`,
+        'the cpu backend only trains and runs FGSM on NormalNet, and only GlanceAgain is run on the worker pool; ' +
+        'the kernel ablation runs one pass with every kernel on only at its start and end. Use the full run for figures to quote.',
     ],
   };
+}
+
+/** How a backend's kernel ablation runs: the training tasks of each run, and the order of its runs (kernelSequence). */
+export interface KernelPlan {
+  tasks: TrainTask[];
+  /** Passes over the entries, alternating their order. */
+  passes: number;
+  /** An on run before every `onEvery` off runs (1: on, off, on, off, ...), and one at the end. */
+  onEvery: number;
+}
+
+/** What one ablation run switches off (GLANCE_DISABLE_KERNELS); `on` disables nothing. */
+export interface KernelEntry {
+  label: string;
+  disable: string[];
+}
+
+export const ON: KernelEntry = { label: 'on', disable: [] };
+export const ALL_OFF: KernelEntry = { label: 'all off', disable: ['all'] };
+
+const FULL_KERNELS: KernelPlan = {
+  tasks: MODELS.map((m) => train(m, 0.6, 2, 4, WARMUP_IMAGES[m] / 2)),
+  passes: 2,
+  onEvery: 1,
+};
+const QUICK_KERNELS: KernelPlan = {
+  tasks: MODELS.map((m) => train(m, 0.25, 1, 4, WARMUP_IMAGES[m] / 4)),
+  passes: 1,
+  onEvery: Infinity,
+};
+
+/**
+ * Stock tfjs kernels a backend replaces with fixes of its own, by their
+ * GLANCE_DISABLE_KERNELS names (src/backend/wasm/install.ts; 'Slice' also covers
+ * SplitV and Unpack). The fast kernels of our ops are found in the worker instead.
+ */
+export const STOCK_FIXES: Partial<Record<BackendName, string[]>> = { wasm: ['BatchMatMul', 'Slice', 'Sum'] };
+
+/**
+ * The ablation's entries on a backend whose fast kernels of our ops are `fast`:
+ * one per op (an op's gradient kernel, named op + 'Grad', goes with its op), one
+ * per stock-kernel fix, and every one at once.
+ */
+export function kernelEntries(backend: BackendName, fast: readonly string[]): KernelEntry[] {
+  const names = [...new Set(fast)].sort();
+  const entries: KernelEntry[] = [];
+  for (const n of names) {
+    if (n.endsWith('Grad') && names.includes(n.slice(0, -'Grad'.length))) continue;
+    const disable = names.includes(`${n}Grad`) ? [n, `${n}Grad`] : [n];
+    entries.push({ label: disable.join(' + '), disable });
+  }
+  for (const n of STOCK_FIXES[backend] ?? []) entries.push({ label: n, disable: [n] });
+  return entries.length ? [...entries, ALL_OFF] : [];
+}
+
+/**
+ * The ablation's runs in order: per pass, an on run before every `onEvery` off
+ * runs, the passes alternating the entries' order, and an on run at the end; so
+ * every off run has on runs on both sides of it in time.
+ */
+export function kernelSequence(entries: readonly KernelEntry[], passes: number, onEvery: number): KernelEntry[] {
+  const out: KernelEntry[] = [];
+  for (let p = 0; p < passes; p++) {
+    const order = p % 2 === 0 ? entries : [...entries].reverse();
+    order.forEach((e, i) => {
+      if (i % onEvery === 0 && out.at(-1) !== ON) out.push(ON);
+      out.push(e);
+    });
+  }
+  if (entries.length) out.push(ON);
+  return out;
 }

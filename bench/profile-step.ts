@@ -8,17 +8,20 @@ import { selectBackend } from '../src/backend/select.js';
 import { configureNativeThreads } from '../src/backend/native-env.js';
 import { resolveDataset } from '../src/data/registry.js';
 import { loadShared, splitView } from '../src/data/shared.js';
-import type { BackendName, ModelName } from '../src/experiments/types.js';
-import { initWeights } from '../src/models/net.js';
-import { DEFAULT_TRAIN, trainNet } from '../src/models/train.js';
+import { baseSource, netSpec } from '../src/experiments/models.js';
+import { PRESETS } from '../src/experiments/presets.js';
+import { DEFAULT_TRAIN, type BackendName, type ModelName } from '../src/experiments/types.js';
+import { initWeights } from '../src/paper/net.js';
+import { trainNet } from '../src/training/train.js';
 
 configureNativeThreads();
 const backend = (process.argv[2] ?? 'node') as BackendName;
 const model = (process.argv[3] ?? 'GlanceAgain') as ModelName;
 await selectBackend(backend);
 const view = splitView(loadShared(resolveDataset({ dataset: 'mnist' })), 'train');
-const spec = { model, baseLayer: 'frozen' as const };
-const init = initWeights(spec, 1, initWeights({ model: 'NormalNet' }, 1));
+const spec = netSpec(model, PRESETS.paper);
+const base = baseSource(spec);
+const init = initWeights(spec, 1, base ? initWeights(netSpec(base, PRESETS.paper), 1) : undefined);
 const cfg = { ...DEFAULT_TRAIN, epochs: 1, limit: 64 };
 trainNet(spec, init, view, cfg, 1); // warm up kernels
 const info = await tf.profile(() => {

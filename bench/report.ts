@@ -2,7 +2,8 @@
 import type { BackendName, ModelName } from '../src/experiments/types.js';
 import type { Estimate } from './estimate.js';
 import { MODELS, TRAIN_BATCH, EVAL_BATCH } from './plan.js';
-import type { BenchResults, BenchSummary, Column, PackedRate, Rate } from './summary.js';
+import type { KernelAblation } from './kernels.js';
+import type { BenchResults, BenchSummary, Column, Rate } from './summary.js';
 import type { PeerName, PeerResult } from './types.js';
 
 const BACKENDS: BackendName[] = ['node', 'wasm', 'cpu'];
@@ -20,8 +21,6 @@ const METHOD = [
     'own bilinear resampling (PyTorch affine_grid + grid_sample, TensorFlow ImageProjectiveTransformV3, JAX map_coordinates in the jitted step), ' +
     'drawn per sample and batch; GlanceAgain\'s first layer frozen; AdvNet with FGSM eps 0.3 (pixels, clipped) and mix 0.5; Adam 1e-3. ' +
     'PyTorch and TensorFlow read the loss every step; JAX synchronises at the end of each repetition.',
-  '- Packed training: the same protocol through `trainPacked` (what a run\'s training job does with `--pack`), the seeds 1..n of one model with their own ' +
-    'initial weights, data orders and transform draws, batch 64 per seed; the rate counts replicate-samples (n x images per second), so it compares directly with one seed\'s rate.',
   '- Medians over repetitions; the ratios are of medians measured in this run. Rates per CPU-second divide by the process\'s CPU time, ' +
     'so time lost to other processes on the same core does not count.',
 ];
@@ -83,13 +82,8 @@ function targets(s: BenchSummary, workers: number, measured: BenchResults['measu
     ['wasm', 'GlanceAgain', 1500], ['wasm', 'NormalNet', 15000], ['wasm', 'AdvNet', 5000],
   ];
   const rows = want.map(([b, m, t]) => {
-    const alone = s.train[b]?.[m]?.wall.median;
-    // The target is per replicate: a pack's replicate-samples/s counts, as runs pack on node.
-    const best = (s.packed?.[b]?.[m] ?? []).reduce<{ seeds: number; rate: number } | undefined>(
-      (top, r) => (r.wall.median > (top?.rate ?? alone ?? 0) ? { seeds: r.seeds, rate: r.wall.median } : top), undefined);
-    const got = best?.rate ?? alone;
-    const shown = best ? `${fmt(alone)} alone, ${fmt(best.rate)} in packs of ${best.seeds}` : fmt(alone);
-    return [`${b}: ${m} training >= ${fmt(t)} samples/s per replicate`, shown, got === undefined ? '-' : got >= t ? 'yes' : `no (${Math.round((100 * got) / t)}%)`];
+    const got = s.train[b]?.[m]?.wall.median;
+    return [`${b}: ${m} training >= ${fmt(t)} samples/s`, fmt(got), got === undefined ? '-' : got >= t ? 'yes' : `no (${Math.round((100 * got) / t)}%)`];
   });
   for (const b of ['node', 'wasm'] as BackendName[]) {
     const p = s.pools[b]?.GlanceAgain?.find((x) => x.workers === workers);
@@ -115,43 +109,34 @@ function targets(s: BenchSummary, workers: number, measured: BenchResults['measu
   return rows;
 }
 
-/** Packed training rates beside the one-seed rate, per backend that measured them (node). */
-function packedSection(r: BenchResults): string[] {
-  const s = r.summary;
-  const backends = BACKENDS.filter((b) => Object.keys(s.packed?.[b] ?? {}).length);
+/** The kernel ablation: per backend, each fast kernel's ratio off / on per model and the share of the preset it saves. */
+function kernelsSection(r: BenchResults): string[] {
+  const k = r.summary.kernels ?? {};
+  const backends = BACKENDS.filter((b) => k[b]);
   if (!backends.length) return [];
-  const out: string[] = [];
+  const out: string[] = ['## Kernels: what each fast kernel buys', ''];
+  out.push(`Training samples/s (batch ${TRAIN_BATCH}, one worker pinned with ${r.pinning}, as above) of each model with every fast kernel on, and with one ` +
+    'switched off by GLANCE_DISABLE_KERNELS=name in the measuring process, so that the reference kernel in plain tfjs ops (for a fix of a stock kernel: tfjs\'s own) runs instead; ' +
+    'the LSTM\'s forward and gradient kernels are one entry, and "all off" switches off every one. Each configuration runs in a process of its own; ' +
+    'on and off runs alternate, and each off run is compared with the on runs nearest before and after it: ratio = median samples/s off / median on ' +
+    '(below 1: the model trains slower without the kernel). ' +
+    'Saved: the paper preset\'s wall time as the estimate above computes it (bench/estimate.ts; the one-worker rates of this run, on free cores) recomputed with each model\'s ' +
+    'training rate multiplied by its ratio, evaluation unchanged; saved = 1 - wall on / wall off. The ablation times training only, so a kernel that evaluation also runs saves at least this.', '');
   for (const b of backends) {
-    const byModel = s.packed![b]!;
-    const sizes = [...new Set(Object.values(byModel).flatMap((rs) => (rs ?? []).map((x) => x.seeds)))].sort((x, y) => y - x);
-    out.push(`## Packed training, glance ${b}: seeds of one model as one computation, batch ${TRAIN_BATCH} per seed, one worker, one core`, '');
-    out.push(`Median replicate-samples/s (seeds x images per second; per CPU-second in parentheses) of packs of ${sizes.join(' and ')} seeds through \`trainPacked\`, ` +
-      'in the same process, rounds and pinning as the one-seed rate beside it (the table above); ' +
-      'ratio = packed / alone (> 1: a pack trains its seeds faster than training them one after the other).', '');
-    const find = (model: ModelName, n: number): PackedRate | undefined => byModel[model]?.find((x) => x.seeds === n);
-    out.push(...table(['model', 'alone', ...sizes.flatMap((n) => [`pack of ${n}`, `${n} / alone`])], MODELS.filter((m) => byModel[m]).map((model) => [
-      model,
-      cell(s.train[b]?.[model]),
-      ...sizes.flatMap((n) => {
-        const p = find(model, n);
-        return [cell(p), p ? `${times(p.ratio)} (${times(p.cpuRatio)})` : '-'];
-      }),
-    ])), '');
-  }
-  const unpacked = BACKENDS.filter((b) => b !== 'node' && s.train[b] && !backends.includes(b));
-  if (unpacked.length) {
-    out.push(`Not measured on ${unpacked.join(' or ')}: there a pack trains about 4x slower than its seeds one at a time (src/experiments/pack.ts), so runs do not pack there (\`--pack auto\` = 1).`);
+    const x = k[b] as KernelAblation;
+    const ours = x.fast.length ? x.fast.join(', ') : 'none of our ops';
+    out.push(`glance ${b}: fast kernels of our ops registered: ${ours}; ${x.processes} processes; the estimate on ${x.workers} workers at ${Math.round(100 * x.efficiency)}% efficiency.` +
+      (x.basis === 'training' ? ' This run measured no evaluation rates, so the shares are of the preset\'s training jobs alone.' : ''), '');
+    const rows: string[][] = [['none (all on), samples/s', ...MODELS.map((m) => fmt(x.on[m]?.median)), '-', '-']];
+    for (const row of x.rows) {
+      const wall = row.presetOn !== undefined && row.presetOff !== undefined ? `${minutes(row.presetOn)} → ${minutes(row.presetOff)}` : '-';
+      const saved = row.saved === undefined ? '-' : `${(100 * row.saved).toFixed(1)}%`;
+      rows.push([`${row.label}${row.runs > 1 ? ` (${row.runs} runs)` : ''}`, ...MODELS.map((m) => times(row.ratio[m])), wall, saved]);
+    }
+    out.push(...table(['kernels off', ...MODELS, 'paper preset, on → off', 'saved'], rows), '');
+    for (const row of x.rows) if (row.warning) out.push(`WARNING (${b}, ${row.label}): ${row.warning}.`, '');
   }
   return out;
-}
-
-/** The estimate's pack sizes that had no packed rate and were costed at the one-seed rate. */
-function fallbackNote(s: BenchSummary, backends: BackendName[]): string {
-  const notes = backends.flatMap((b) => {
-    const e = s.estimates[b] as Estimate | undefined;
-    return e?.fallbacks?.length ? [`${b}: ${e.fallbacks.join('; ')}`] : [];
-  });
-  return notes.length ? ` Pack sizes without a measured packed rate, costed at the one-seed rate instead: ${notes.join('; ')}.` : '';
 }
 
 export function renderMarkdown(r: BenchResults): string {
@@ -167,12 +152,14 @@ export function renderMarkdown(r: BenchResults): string {
   out.push('Backends and peers:', '', ...versions(r), '');
   for (const n of r.notes) out.push(`Note: ${n}`, '');
 
-  out.push(`## Training throughput, batch ${TRAIN_BATCH}, one worker, one core`, '');
-  const rounds = r.rounds > 1 ? ` of ${r.rounds} rounds (glance's backends, then the peers, then all again)` : '';
-  out.push(`Median samples/s over the repetitions${rounds} (wall clock), ± half the range as % of the median, and in parentheses samples per CPU-second of the process. ` +
-    `Every column ran on one thread pinned with ${r.pinning}; glance through \`trainNet\` (GlanceAgain with its transforms, frozen base), the peers with the same models, transforms and optimiser.`, '');
   const cols = columns(s);
-  out.push(...table(['model', ...cols.map(title)], MODELS.map((model) => [model, ...cols.map((c) => cell(s.train[c]?.[model]))])), '');
+  if (cols.length) {
+    out.push(`## Training throughput, batch ${TRAIN_BATCH}, one worker, one core`, '');
+    const rounds = r.rounds > 1 ? ` of ${r.rounds} rounds (glance's backends, then the peers, then all again)` : '';
+    out.push(`Median samples/s over the repetitions${rounds} (wall clock), ± half the range as % of the median, and in parentheses samples per CPU-second of the process. ` +
+      `Every column ran on one thread pinned with ${r.pinning}; glance through \`trainNet\` (GlanceAgain with its transforms, frozen base), the peers with the same models, transforms and optimiser.`, '');
+    out.push(...table(['model', ...cols.map(title)], MODELS.map((model) => [model, ...cols.map((c) => cell(s.train[c]?.[model]))])), '');
+  }
 
   if (s.ratios.length) {
     out.push('## glance / peer, same run', '');
@@ -196,8 +183,6 @@ export function renderMarkdown(r: BenchResults): string {
       if (blas) out.push(`${PEER_TITLE[p.peer]} ran on the BLAS library ${blas}.`, '');
     }
   }
-
-  out.push(...packedSection(r), '');
 
   const attackBackends = BACKENDS.filter((b) => s.attacks[b]);
   if (attackBackends.length) {
@@ -251,20 +236,19 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('5 seeds x 3 models x 15 epochs x 60,000 training images, then on 10,000 test images clean, transfer FGSM (from NormalNet) and white-box FGSM, EOT-FGSM K=10 on GlanceAgain, ' +
       'in pixel and normalized eps units (the preset\'s real job grid), from the one-worker rates above; ' +
       `wall time = max(worker-seconds / (${workers} x efficiency), longest dependency chain): at the efficiency measured here (other work held part of the cores), ` +
-      `and on ${workers} free cores at the efficiency per core used (at most 100%). ` +
-      `Training is assumed packed as \`--pack auto\` packs it on ${workers} workers: on node each model's seeds in packs (the seeds per training job of each model in the table), ` +
-      'each costed at the packed rate of its size measured above (the pool efficiency, measured with one-seed jobs, applied to them); on wasm and cpu one seed per job.' +
-      `${fallbackNote(s, est)}${r.measuredRuns?.length ? " Measured runs of the harness follow the table." : " Not yet compared with a measured run of the harness."}`, '');
-    out.push(...table(['backend', 'seeds per training job', 'training (worker-s)', 'evaluation (worker-s)', 'longest chain', `wall on ${workers} workers, this machine`, `wall on ${workers} free cores`], est.map((b) => {
+      `and on ${workers} free cores at the efficiency per core used (at most 100%); one training job per model and seed.` +
+      `${r.measuredRuns?.length ? ' Measured runs of the harness follow the table.' : ' Not yet compared with a measured run of the harness.'}`, '');
+    out.push(...table(['backend', 'training (worker-s)', 'evaluation (worker-s)', 'longest chain', `wall on ${workers} workers, this machine`, `wall on ${workers} free cores`], est.map((b) => {
       const e = s.estimates[b]!;
-      if ('missing' in e && e.missing.length) return [b, '-', '-', '-', '-', `not estimated: no rate for ${e.missing.join(', ')}`, '-'];
+      if ('missing' in e && e.missing.length) return [b, '-', '-', '-', `not estimated: no rate for ${e.missing.join(', ')}`, '-'];
       const x = e as Estimate;
-      const packs = x.packs?.some((n) => n > 1) ? x.packs.join(' + ') : '1';
       const free = s.estimatesFreeCores[b] as Estimate | undefined;
       const freeCell = free?.wallSeconds === undefined ? '-' : `**${minutes(free.wallSeconds)}** (efficiency ${Math.round(100 * free.efficiency)}%)`;
-      return [b, packs, minutes(x.trainSeconds), minutes(x.evalSeconds), minutes(x.criticalPathSeconds), `${minutes(x.wallSeconds)} (efficiency ${Math.round(100 * x.efficiency)}%)`, freeCell];
+      return [b, minutes(x.trainSeconds), minutes(x.evalSeconds), minutes(x.criticalPathSeconds), `${minutes(x.wallSeconds)} (efficiency ${Math.round(100 * x.efficiency)}%)`, freeCell];
     })), '');
   }
+
+  out.push(...kernelsSection(r));
 
   if (r.measuredRuns?.length) {
     out.push('## Measured runs of the harness', '');

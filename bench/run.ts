@@ -1,7 +1,8 @@
 /**
  * npm run bench [-- --quick] : throughput of glance's training and attacks on each
  * backend, against PyTorch, TensorFlow Keras and JAX in the same run; scaling over
- * worker threads; peak memory; the estimate for the paper preset. Writes
+ * worker threads; peak memory; the estimate for the paper preset; what each fast
+ * kernel buys (training with it switched off, GLANCE_DISABLE_KERNELS). Writes
  * bench/results.md and bench/results.json and prints the Markdown, with the
  * measured runs of the harness listed in bench/measured-runs.json.
  *
@@ -12,11 +13,12 @@
  *   --venv DIR         the peers' virtual environment (default .cache/bench-venv)
  *   --out DIR          where results.md/json go (default bench/ for the full run, whose results
  *                      are kept in git, and the git-ignored .cache/bench/ for --quick; - prints only)
+ *   --only kernels     the kernel ablation alone (its shares then weigh the preset's training only)
  *   --render FILE      measure nothing: summarize a results.json again and write/print the report
  *
- * Every glance backend runs in its own process and worker thread; one-worker runs
- * and peers are pinned to core 0 (taskset -c 0) so their rates compare; the pool
- * runs use all cores. Progress goes to stderr.
+ * Every glance backend runs in its own process and worker thread; one-worker runs,
+ * the kernel ablation's runs and peers are pinned to core 0 (taskset -c 0) so their
+ * rates compare; the pool runs use all cores. Progress goes to stderr.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,12 +27,12 @@ import { parseArgs } from 'node:util';
 import { BACKENDS, type BackendName } from '../src/experiments/types.js';
 import { machine } from './machine.js';
 import { PEERS, runPeer, setupPeers, type PeerSetup } from './peers.js';
-import { fullPlan, quickPlan } from './plan.js';
+import { fullPlan, kernelEntries, kernelSequence, ON, quickPlan, STOCK_FIXES, type BenchPlan, type KernelEntry } from './plan.js';
 import { renderMarkdown } from './report.js';
 import { pinning, projectRoot, runChild } from './spawn.js';
 import { mergePeer, mergeSingle } from './merge.js';
 import { summarizeRun, type BenchResults } from './summary.js';
-import type { ChildResult, PeerName, PeerResult } from './types.js';
+import type { AblationRun, ChildJob, ChildResult, PeerName, PeerResult } from './types.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,6 +42,7 @@ const { values: args } = parseArgs({
     'no-peers': { type: 'boolean', default: false },
     venv: { type: 'string', default: '.cache/bench-venv' },
     out: { type: 'string' },
+    only: { type: 'string' },
     render: { type: 'string' },
   },
 });
@@ -77,7 +80,8 @@ function withMeasuredRuns(results: BenchResults): BenchResults {
 function write(measured: BenchResults): void {
   const results = withMeasuredRuns(measured);
   const md = renderMarkdown(results);
-  const out = args.out ?? (results.mode === 'quick' ? '.cache/bench' : 'bench');
+  // bench/ keeps the full run's results in git; partial runs go to the git-ignored cache.
+  const out = args.out ?? (results.mode === 'quick' || args.only ? '.cache/bench' : 'bench');
   if (out !== '-') {
     const dir = resolve(projectRoot(), out);
     mkdirSync(dir, { recursive: true });
@@ -92,7 +96,27 @@ function write(measured: BenchResults): void {
 function render(file: string): void {
   const old = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
   const workers = Math.max(1, ...old.pool.map((p) => (p.state === 'completed' && p.mode === 'pool' ? p.workers : 1)));
-  write({ ...old, summary: summarizeRun(old.single, old.pool, old.peers, workers) });
+  write({ ...old, summary: summarizeRun(old.single, old.pool, old.peers, workers, old.ablation) });
+}
+
+/**
+ * The kernel ablation on one backend, each run a one-worker process pinned to
+ * `cores`: the first run (every kernel on) reports which fast kernels the backend
+ * registers, which makes the entries; then the plan's sequence of on and off runs.
+ */
+async function ablate(plan: BenchPlan, backend: BackendName, cores: string | undefined, phase: (name: string) => void): Promise<AblationRun[]> {
+  const kp = plan.kernels[backend]!;
+  const job = (e: KernelEntry): ChildJob => ({ mode: 'single', backend, tasks: kp.tasks, disable: e.disable, stockKernels: STOCK_FIXES[backend] });
+  phase(`glance ${backend}, kernel ablation`);
+  const first = await runChild(job(ON), cores);
+  const runs: AblationRun[] = [{ backend, config: ON.label, disable: [], result: first }];
+  if (first.state !== 'completed' || first.mode !== 'single' || !first.kernels) return runs;
+  const sequence = kernelSequence(kernelEntries(backend, first.kernels.fast), kp.passes, kp.onEvery).slice(1);
+  for (const [i, e] of sequence.entries()) {
+    log(`  kernels ${backend}, run ${i + 2}/${sequence.length + 1}: ${e === ON ? 'all on' : `${e.disable.join(',')} off`}`);
+    runs.push({ backend, config: e.label, disable: e.disable, result: await runChild(job(e), cores) });
+  }
+  return runs;
 }
 
 async function main(): Promise<void> {
@@ -101,7 +125,9 @@ async function main(): Promise<void> {
   const workers = os.availableParallelism();
   const plan = args.quick ? quickPlan(workers) : fullPlan(workers);
   const backends = args.backends ? list('backends', args.backends, BACKENDS.filter((b) => b !== 'auto') as BackendName[]) : plan.backends;
-  const peers = args['no-peers'] ? [] : list<PeerName>('peers', args.peers!, PEERS);
+  if (args.only !== undefined && args.only !== 'kernels') throw new TypeError(`--only: expected kernels, got ${JSON.stringify(args.only)}`);
+  const only = args.only === 'kernels';
+  const peers = args['no-peers'] || only ? [] : list<PeerName>('peers', args.peers!, PEERS);
   const pin = pinning('0');
   const cores = pin.length ? '0' : undefined;
   const load: BenchResults['load'] = [];
@@ -121,7 +147,7 @@ async function main(): Promise<void> {
   }
   const singleRounds: ChildResult[][] = backends.map(() => []);
   const peerRounds: PeerResult[][] = peers.map(() => []);
-  for (let round = 1; round <= plan.rounds; round++) {
+  for (let round = 1; round <= (only ? 0 : plan.rounds); round++) {
     for (const [i, b] of backends.entries()) {
       const tasks = plan.single[b]?.filter((t) => round === 1 || t.kind === 'train');
       if (!tasks?.length) {
@@ -145,13 +171,13 @@ async function main(): Promise<void> {
       peerRounds[i].push(await runPeer(p, s, plan.peers, cores));
     }
   }
-  const single = singleRounds.map(mergeSingle);
+  const single = only ? [] : singleRounds.map(mergeSingle);
   const peerResults = peerRounds.map(mergePeer);
 
   const pool: ChildResult[] = [];
   for (const b of backends) {
     const tasks = plan.pool[b];
-    if (!tasks || single.find((r) => r.backend === b)?.state === 'skipped') continue;
+    if (only || !tasks || single.find((r) => r.backend === b)?.state === 'skipped') continue;
     // The same job in every pool size: the limits the one-worker pool chose.
     let sized = tasks;
     for (const n of plan.poolWorkers) {
@@ -164,6 +190,11 @@ async function main(): Promise<void> {
         return run && 'limit' in run ? { ...t, limit: run.limit } : t;
       });
     }
+  }
+  const ablation: AblationRun[] = [];
+  for (const b of backends) {
+    if (!plan.kernels[b] || single.find((r) => r.backend === b)?.state === 'skipped') continue;
+    ablation.push(...(await ablate(plan, b, cores, phase)));
   }
   phase('end');
 
@@ -179,7 +210,8 @@ async function main(): Promise<void> {
     single,
     pool,
     peers: peerResults,
-    summary: summarizeRun(single, pool, peerResults, Math.max(...plan.poolWorkers)),
+    ablation,
+    summary: summarizeRun(single, pool, peerResults, Math.max(...plan.poolWorkers), ablation),
   };
   write(results);
 }

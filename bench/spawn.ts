@@ -68,10 +68,17 @@ export function nodeArgv(relative: string): string[] {
   return [process.execPath, '--import', import.meta.resolve('tsx'), fileURLToPath(new URL(relative.replace(/\.js$/, '.ts'), here))];
 }
 
-/** Runs one bench/child job, pinned to `cores` (all cores when undefined), and returns its result. */
+/**
+ * Runs one bench/child job, pinned to `cores` (all cores when undefined), and returns its result.
+ * Every fast kernel is on unless the job disables some: a GLANCE_DISABLE_KERNELS of
+ * the bench's own environment is not passed on, so it cannot skew every column.
+ */
 export async function runChild(job: ChildJob, cores?: string, timeoutMs = 15 * 60_000): Promise<ChildResult> {
   const argv = [...(cores ? pinning(cores) : []), ...nodeArgv('./child.js'), JSON.stringify(job)];
-  const env = { ...process.env, TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1', TF_CPP_MIN_LOG_LEVEL: '2' };
+  const inherited = { ...process.env };
+  delete inherited.GLANCE_DISABLE_KERNELS;
+  const disable = job.mode === 'single' && job.disable?.length ? { GLANCE_DISABLE_KERNELS: job.disable.join(',') } : {};
+  const env = { ...inherited, TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1', TF_CPP_MIN_LOG_LEVEL: '2', ...disable };
   const done = await run(argv, { env, show: (l) => l.startsWith('  '), timeoutMs });
   const line = done.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
   if (line) return JSON.parse(line.slice(RESULT_MARK.length)) as ChildResult;

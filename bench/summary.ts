@@ -1,13 +1,14 @@
 /**
  * From the raw results of a run to the figures of the report: medians per
- * model and backend/peer, the ratios glance / peer, attack rates, scaling and
- * memory. Pure.
+ * model and backend/peer, the ratios glance / peer, attack rates, scaling,
+ * memory and the kernel ablation. Pure.
  */
 import type { BackendName, ModelName } from '../src/experiments/types.js';
 import { estimatePreset, type Estimate, type EstimateRates } from './estimate.js';
+import { summarizeKernels, type KernelAblation } from './kernels.js';
 import type { Machine } from './machine.js';
 import { efficiency, ratio, summarize, type Summary } from './stats.js';
-import type { ChildResult, PeerName, PeerResult, PoolPoint } from './types.js';
+import type { AblationRun, ChildResult, PeerName, PeerResult, PoolPoint } from './types.js';
 
 /** A rate: wall-clock samples/s and samples per process-CPU second, each summarized over repetitions. */
 export interface Rate {
@@ -26,19 +27,9 @@ export interface Ratio {
   cpu?: number;
 }
 
-/** Training of a pack of seeds as one computation: replicate-samples/s, and its ratio to one seed alone (same backend, same run). */
-export interface PackedRate extends Rate {
-  seeds: number;
-  /** Packed / alone, medians of the wall-clock rates; and of the per-CPU-second rates. */
-  ratio?: number;
-  cpuRatio?: number;
-}
-
 export interface BenchSummary {
   /** One seed per training call (trainNet); the peers likewise. */
   train: Partial<Record<Column, Partial<Record<ModelName, Rate>>>>;
-  /** Packed training (trainPacked), by pack size ascending; absent in results from before packing was measured. */
-  packed?: Partial<Record<BackendName, Partial<Record<ModelName, PackedRate[]>>>>;
   attacks: Partial<Record<BackendName, Partial<Record<ModelName, Record<string, Rate & { images: number }>>>>>;
   ratios: Ratio[];
   memory: Partial<Record<BackendName, { baselineMB: number; peakMB: number; workerPeakMB: number }>>;
@@ -47,6 +38,8 @@ export interface BenchSummary {
   estimates: Partial<Record<BackendName, Estimate | { missing: string[] }>>;
   /** ... and on as many free cores, at the efficiency per core used (at most 1): the code's own scaling. */
   estimatesFreeCores: Partial<Record<BackendName, Estimate | { missing: string[] }>>;
+  /** What each fast kernel buys, per backend that ran the ablation. */
+  kernels?: Partial<Record<BackendName, KernelAblation>>;
   /** Backends and peers that did not run, with the reason. */
   skipped: Array<{ what: string; reason: string }>;
   errors: Array<{ what: string; error: string }>;
@@ -68,6 +61,8 @@ export interface BenchResults {
   single: ChildResult[];
   pool: ChildResult[];
   peers: PeerResult[];
+  /** The kernel ablation's runs, per backend in the order they ran. */
+  ablation?: AblationRun[];
   summary: BenchSummary;
   /** Wall times of real runs of the harness, added by hand from their run stores, to compare with the estimate. */
   measuredRuns?: Array<{ preset: string; backend: string; workers: number; jobs: number; wallMinutes: number; date: string; report: string; conditions: string }>;
@@ -75,8 +70,8 @@ export interface BenchResults {
 
 const rate = (wall: number[], cpu?: number[]): Rate => ({ wall: summarize(wall), ...(cpu?.length ? { cpu: summarize(cpu) } : {}) });
 
-export function summarizeRun(single: ChildResult[], pool: ChildResult[], peers: PeerResult[], workers: number): BenchSummary {
-  const s: BenchSummary = { train: {}, packed: {}, attacks: {}, ratios: [], memory: {}, pools: {}, estimates: {}, estimatesFreeCores: {}, skipped: [], errors: [] };
+export function summarizeRun(single: ChildResult[], pool: ChildResult[], peers: PeerResult[], workers: number, ablation: AblationRun[] = []): BenchSummary {
+  const s: BenchSummary = { train: {}, attacks: {}, ratios: [], memory: {}, pools: {}, estimates: {}, estimatesFreeCores: {}, kernels: {}, skipped: [], errors: [] };
   for (const r of single) {
     if (r.state === 'skipped') {
       s.skipped.push({ what: `glance ${r.backend}`, reason: r.reason });
@@ -85,30 +80,15 @@ export function summarizeRun(single: ChildResult[], pool: ChildResult[], peers: 
     if (r.mode !== 'single') continue;
     const train: Partial<Record<ModelName, Rate>> = (s.train[r.backend] = {});
     const attacks: Partial<Record<ModelName, Record<string, Rate & { images: number }>>> = (s.attacks[r.backend] = {});
-    let workerPeak = 0;
-    const packs: Array<{ model: ModelName; seeds: number; rate: Rate }> = [];
     for (const m of r.measurements) {
+      // Results written while the bench measured replicate packing hold packed training too: not one seed's rate.
+      if (((m as { pack?: number }).pack ?? 1) > 1) continue;
       if (m.state === 'errored') {
-        const what = m.kind === 'train' ? `training${m.pack && m.pack > 1 ? ` (${m.pack} seeds packed)` : ''}` : m.label;
-        s.errors.push({ what: `glance ${r.backend} ${what} ${m.model}`, error: m.error });
+        s.errors.push({ what: `glance ${r.backend} ${m.kind === 'train' ? 'training' : m.label} ${m.model}`, error: m.error });
         continue;
       }
-      workerPeak = Math.max(workerPeak, m.memory.rssMB);
-      if (m.kind === 'train' && m.pack && m.pack > 1) packs.push({ model: m.model, seeds: m.pack, rate: rate(m.perSec, m.perCpuSec) });
-      else if (m.kind === 'train') train[m.model] = rate(m.perSec, m.perCpuSec);
+      if (m.kind === 'train') train[m.model] = rate(m.perSec, m.perCpuSec);
       else (attacks[m.model] ??= {})[m.label] = { ...rate(m.perSec, m.perCpuSec), images: m.images };
-    }
-    if (packs.length) {
-      const byModel: Partial<Record<ModelName, PackedRate[]>> = (s.packed![r.backend] = {});
-      for (const p of packs.sort((a, b) => a.seeds - b.seeds)) {
-        const alone = train[p.model];
-        (byModel[p.model] ??= []).push({
-          ...p.rate,
-          seeds: p.seeds,
-          ratio: ratio(p.rate.wall.median, alone?.wall.median),
-          cpuRatio: ratio(p.rate.cpu?.median, alone?.cpu?.median),
-        });
-      }
     }
     s.memory[r.backend] = { baselineMB: r.baselineRssMB, peakMB: r.maxRssMB, workerPeakMB: r.maxRssMB - r.baselineRssMB };
   }
@@ -159,8 +139,21 @@ export function summarizeRun(single: ChildResult[], pool: ChildResult[], peers: 
       }
     }
     const eff = poolEfficiency(s, backend, workers);
-    s.estimates[backend] = estimatePreset(estimateRates(s, backend), workers, eff.efficiency, backend);
-    s.estimatesFreeCores[backend] = estimatePreset(estimateRates(s, backend), workers, Math.min(1, eff.cpuEfficiency), backend);
+    s.estimates[backend] = estimatePreset(estimateRates(s, backend), workers, eff.efficiency);
+    s.estimatesFreeCores[backend] = estimatePreset(estimateRates(s, backend), workers, Math.min(1, eff.cpuEfficiency));
+  }
+  for (const backend of [...new Set(ablation.map((r) => r.backend))]) {
+    // Weighted by the estimate on free cores: the code's own scaling, not this run's other load.
+    const preset = { rates: estimateRates(s, backend), workers, efficiency: Math.min(1, poolEfficiency(s, backend, workers).cpuEfficiency) };
+    const k = summarizeKernels(backend, ablation, preset);
+    if (k) s.kernels![backend] = k;
+    for (const r of ablation.filter((x) => x.backend === backend)) {
+      const what = `glance ${backend} kernel ablation (${r.config})`;
+      if (r.result.state === 'skipped') s.errors.push({ what, error: r.result.reason });
+      else if (r.result.mode === 'single') {
+        for (const m of r.result.measurements) if (m.state === 'errored') s.errors.push({ what: `${what} training ${m.model}`, error: m.error });
+      }
+    }
   }
   return s;
 }
@@ -171,11 +164,7 @@ function estimateRates(s: BenchSummary, backend: BackendName): EstimateRates {
   for (const [model, labels] of Object.entries(s.attacks[backend] ?? {}) as [ModelName, Record<string, Rate>][]) {
     evalRates[model] = Object.fromEntries(Object.entries(labels).map(([l, r]) => [l, r.wall.median]));
   }
-  const packed: EstimateRates['packed'] = {};
-  for (const [model, rates] of Object.entries(s.packed?.[backend] ?? {}) as [ModelName, PackedRate[]][]) {
-    packed[model] = Object.fromEntries(rates.map((r) => [r.seeds, r.wall.median]));
-  }
-  return { train, packed, eval: evalRates };
+  return { train, eval: evalRates };
 }
 
 /** The measured efficiencies at `workers` for GlanceAgain (the dominant cost), else NormalNet, else 1. */

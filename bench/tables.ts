@@ -22,10 +22,12 @@ import { type AttackCount, evaluate } from '../src/attacks/evaluate.js';
 import { selectBackend } from '../src/backend/select.js';
 import { resolveDataset } from '../src/data/registry.js';
 import { loadShared, splitView } from '../src/data/shared.js';
-import type { BackendChoice, EpsUnits, ModelName } from '../src/experiments/types.js';
-import { initWeights, Net, type NetSpec } from '../src/models/net.js';
-import { DEFAULT_TRAIN, trainNet } from '../src/models/train.js';
-import type { WeightSet } from '../src/models/weights.js';
+import { netSpec, type NetSpec } from '../src/experiments/models.js';
+import { PRESETS } from '../src/experiments/presets.js';
+import { DEFAULT_TRAIN, type BackendChoice, type EpsUnits, type ModelName } from '../src/experiments/types.js';
+import { initWeights, Net } from '../src/paper/net.js';
+import type { WeightSet } from '../src/paper/weights.js';
+import { trainNet } from '../src/training/train.js';
 import { PAPER_TABLES } from '../src/report/paper.js';
 
 const { values: args } = parseArgs({
@@ -83,8 +85,9 @@ timings.push(`NormalNet ${epochs} epochs: ${normalTrained.seconds.toFixed(0)} s`
 const adv = train({ model: 'AdvNet' }, epochs);
 nets.AdvNet = new Net({ model: 'AdvNet' }, adv.weights);
 timings.push(`AdvNet ${epochs} epochs: ${adv.seconds.toFixed(0)} s`);
-const glance = train({ model: 'GlanceAgain', baseLayer: 'frozen' }, glanceEpochs, normalTrained.weights);
-nets.GlanceAgain = new Net({ model: 'GlanceAgain', baseLayer: 'frozen' }, glance.weights);
+const glanceSpec = netSpec('GlanceAgain', PRESETS.paper);
+const glance = train(glanceSpec, glanceEpochs, normalTrained.weights);
+nets.GlanceAgain = new Net(glanceSpec, glance.weights);
 timings.push(`GlanceAgain ${glanceEpochs} epochs: ${glance.seconds.toFixed(0)} s`);
 
 /** Runs evaluate on the test slice and returns its rows, timing it. */

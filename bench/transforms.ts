@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Resampling } from '../src/experiments/types.js';
-import { Rng } from '../src/models/rng.js';
-import { PIXELS } from '../src/models/resample.js';
-import { GLANCE_STEPS, drawGlance, glanceSequence, glanceSequenceAdjointJS, glanceSequenceJS } from '../src/models/transforms.js';
+import { GLANCE_STEPS, PIXELS } from '../src/experiments/models.js';
+import { Rng } from '../src/paper/rng.js';
+import { drawGlance, glanceSequence, glanceSequenceAdjointJS, glanceSequenceJS } from '../src/paper/transforms.js';
 
 const BATCH = 64;
 const SECONDS = 1;

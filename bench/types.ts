@@ -23,14 +23,8 @@ export interface TrainTask {
   /** Fewest batches per repetition. */
   minBatches: number;
   reps: number;
-  /** Images of the warm-up call (per seed for a pack). */
+  /** Images of the warm-up call. */
   warmupImages: number;
-  /**
-   * Seeds trained as one packed computation (trainPacked, as a run's --pack does);
-   * absent or 1: one seed through trainNet. `limit` and `warmupImages` count the
-   * images each seed sees; the rates count replicate-samples (pack x images).
-   */
-  pack?: number;
 }
 
 /** Attack throughput on the test split at the evaluation batch size, on a model trained for a moment. */
@@ -52,10 +46,11 @@ export interface AttackTask {
 
 export type Task = TrainTask | AttackTask;
 
-/** What a worker thread starts with. */
+/** What a worker thread starts with; `stockKernels`: names of tfjs's kernels to fingerprint (KernelProbe). */
 export interface WorkerInit {
   backend: BackendName;
   dataset: SharedDataset;
+  stockKernels?: string[];
 }
 
 /** A task for a worker; `barrier` (pool runs) holds the workers until all have warmed up. */
@@ -88,18 +83,34 @@ export interface Timed {
 }
 
 export type Measurement =
-  | ({ state: 'completed'; kind: 'train'; model: ModelName; limit: number; reps: number; memory: MemorySample; /** Seeds packed; absent: one (files before packing was measured). */ pack?: number } & Timed)
+  | ({ state: 'completed'; kind: 'train'; model: ModelName; limit: number; reps: number; memory: MemorySample } & Timed)
   | ({ state: 'completed'; kind: 'attack'; model: ModelName; label: string; images: number; reps: number; memory: MemorySample } & Timed)
-  | { state: 'errored'; kind: Task['kind']; model: ModelName; label?: string; pack?: number; error: string };
+  | { state: 'errored'; kind: Task['kind']; model: ModelName; label?: string; error: string };
+
+/**
+ * The fast kernels a worker's backend has, as registered in its thread: `fast`, our
+ * ops (src/ops/) whose kernel on this backend is not the reference kernel; and a
+ * fingerprint of the kernel function of each of those and of each stock kernel
+ * asked about, so that a run with GLANCE_DISABLE_KERNELS can be checked to have
+ * really run other kernels.
+ */
+export interface KernelProbe {
+  fast: string[];
+  fingerprints: Record<string, string>;
+}
 
 export type WorkerReply =
-  | { id: -1; ready: BackendInfo }
+  | { id: -1; ready: BackendInfo; kernels: KernelProbe }
   | { id: -1; failed: string }
   | { id: number; result: Measurement };
 
-/** A child process's job: one backend, its worker(s), and what to measure. */
+/**
+ * A child process's job: one backend, its worker(s), and what to measure. `disable`:
+ * the fast kernels switched off in that process (GLANCE_DISABLE_KERNELS), for the
+ * kernel ablation; `stockKernels` as in WorkerInit.
+ */
 export type ChildJob =
-  | { mode: 'single'; backend: BackendName; tasks: Task[] }
+  | { mode: 'single'; backend: BackendName; tasks: Task[]; disable?: string[]; stockKernels?: string[] }
   | { mode: 'pool'; backend: BackendName; workers: number; tasks: TrainTask[] };
 
 /** One training job run in `workers` threads at once (one pool child process). */
@@ -133,6 +144,10 @@ export type ChildResult =
       info: BackendInfo;
       mode: 'single';
       measurements: Measurement[];
+      /** The worker's kernels (absent in results from before the kernel ablation). */
+      kernels?: KernelProbe;
+      /** GLANCE_DISABLE_KERNELS of the process, when set. */
+      disabled?: string[];
       /** Process RSS before the worker started and the process's peak RSS, MB. */
       baselineRssMB: number;
       maxRssMB: number;
@@ -164,3 +179,13 @@ export type PeerResult =
       blas?: { loaded: Array<{ path: string; realpath: string }>; config?: string };
       models: Partial<Record<ModelName, { samplesPerSec: number[]; cpuSamplesPerSec: number[]; stepsPerRep: number } | { error: string }>>;
     };
+
+/** One child process of the kernel ablation: every fast kernel on, or one entry's kernels off. */
+export interface AblationRun {
+  backend: BackendName;
+  /** 'on', or the label of the entry switched off (plan.ts kernelEntries). */
+  config: string;
+  /** GLANCE_DISABLE_KERNELS of the run; empty when on. */
+  disable: string[];
+  result: ChildResult;
+}

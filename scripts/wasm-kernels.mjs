@@ -2,7 +2,7 @@
 // Assembles src/backend/wasm/kernels.wat (WebAssembly text, SIMD) into
 // src/backend/wasm/kernels.generated.ts, the bytes as base64, so the harness needs no
 // assembler at run time. `npm run wasm-kernels` after editing the .wat;
-// test/parity.test.ts fails while the generated file is stale.
+// test/ops-parity.test.ts fails while the generated file is stale.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

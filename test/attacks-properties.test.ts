@@ -4,24 +4,26 @@
  * step eps * 0.3081 unclipped, FGSM matches the analytic gradient of a model that
  * is linear where it is evaluated, and the attacks reduce to one another where
  * they should (EOT with one draw or a deterministic model = FGSM, PGD with one
- * step of size eps from x = FGSM).
+ * step of size eps from x = FGSM); the signed-gradient step and the L-inf
+ * projection that all of them share, on their own.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { type AttackSpec, craft, resolveAttack } from '../src/attacks/attack.js';
 import { MNIST_STD, pixelEps } from '../src/attacks/eps.js';
-import { eotFgsm, eotGradient } from '../src/attacks/eot.js';
-import { exactSign, fgsm, inputGradient } from '../src/attacks/fgsm.js';
+import { eotGradient, expectedGradient } from '../src/attacks/eot.js';
+import { exactSign, fgsm, inputGradient, project, signStep } from '../src/attacks/fgsm.js';
 import { batchRandom, sampleRandom } from '../src/attacks/random.js';
 import { resolveDataset } from '../src/data/registry.js';
 import { loadShared, splitView } from '../src/data/shared.js';
-import type { AttackName, EpsUnits } from '../src/experiments/types.js';
-import { CLASSES, HIDDEN, initWeights, Net, PIXELS } from '../src/models/net.js';
-import { Rng, Stream } from '../src/models/rng.js';
-import { DEFAULT_TRAIN, trainNet } from '../src/models/train.js';
-import { drawGlance, fixedDraw } from '../src/models/transforms.js';
-import type { WeightSet } from '../src/models/weights.js';
+import { CLASSES, HIDDEN, PIXELS } from '../src/experiments/models.js';
+import { type AttackName, DEFAULT_TRAIN, type EpsUnits } from '../src/experiments/types.js';
+import { initWeights, Net } from '../src/paper/net.js';
+import { Rng, Stream } from '../src/paper/rng.js';
+import { drawGlance, fixedDraw } from '../src/paper/transforms.js';
+import type { WeightSet } from '../src/paper/weights.js';
+import { trainNet } from '../src/training/train.js';
 
 const SEED = 7;
 const N = 16;
@@ -31,13 +33,14 @@ let xs: Float32Array;
 let ys: Int32Array;
 
 beforeAll(async () => {
-  await tf.setBackend('wasm');
+  await tf.setBackend('cpu');
   const ds = loadShared(resolveDataset({ dataset: 'mnist' }));
   const train = splitView(ds, 'train');
   const { weights } = trainNet({ model: 'NormalNet' }, initWeights({ model: 'NormalNet' }, SEED), train, { ...DEFAULT_TRAIN, epochs: 1, limit: 3000 }, SEED);
   normal = new Net({ model: 'NormalNet' }, weights);
   // Untrained apart from the frozen base layer: the properties hold for any weights.
-  glance = new Net({ model: 'GlanceAgain' }, initWeights({ model: 'GlanceAgain' }, SEED, weights));
+  const spec = { model: 'GlanceAgain', baseLayer: 'frozen', resampling: 'bilinear' } as const;
+  glance = new Net(spec, initWeights(spec, SEED, weights));
   const test = splitView(ds, 'test');
   xs = test.range(0, N);
   ys = Int32Array.from(test.labels.subarray(0, N));
@@ -166,17 +169,18 @@ describe('FGSM against the analytic gradient', () => {
 describe('reductions between the attacks', () => {
   it('EOT with K = 1 and a fixed draw equals single-draw FGSM with that draw', () => {
     const draw = fixedDraw(N, [10, -20, 5, 25], 1.3);
-    const [viaEot, viaFgsm] = tf.tidy(() => {
+    const [viaEot, viaFgsm, g1, g0] = tf.tidy(() => {
       const x = tf.tensor2d(xs, [N, PIXELS]);
       const y = tf.tensor1d(ys, 'int32');
+      // eotGradient is of the mean NLL, inputGradient of the summed NLL: the same direction.
       const g1 = eotGradient(glance, x, y, [draw]);
       const g0 = inputGradient(glance, x, y, draw);
-      return [exactSign(g1).dataSync(), exactSign(g0).dataSync()];
+      return [exactSign(g1).dataSync(), exactSign(g0).dataSync(), g1.dataSync(), tf.div(g0, N).dataSync()];
     });
-    let same = 0;
-    for (let i = 0; i < viaEot.length; i++) if (viaEot[i] === viaFgsm[i]) same++;
-    // The stacked gradient sums per-row losses instead of averaging them: equal up to float ties.
-    expect(same).toBeGreaterThanOrEqual(viaEot.length - 2);
+    expect(Array.from(viaEot)).toEqual(Array.from(viaFgsm));
+    const scale = Math.max(...Array.from(g0, Math.abs));
+    expect(scale).toBeGreaterThan(0);
+    for (let i = 0; i < g0.length; i++) expect(Math.abs(g1[i] - g0[i])).toBeLessThanOrEqual(1e-6 * scale);
     // Through craft, K = 1 draws from the generator exactly as FGSM does.
     const eot1 = attack(glance, { name: 'eot-fgsm', eps: 0.3, units: 'pixel', eotSamples: 1 }, new Rng(5));
     const single = attack(glance, { name: 'fgsm', eps: 0.3, units: 'pixel' }, new Rng(5));
@@ -187,14 +191,15 @@ describe('reductions between the attacks', () => {
     expect(maxAbsDiff(single, byHand as Float32Array)).toBe(0);
   });
 
-  it('EOT gradient with K draws is the mean of the K single-draw gradients', () => {
+  it('EOT gradient with K draws is the mean over the K draws of the gradient of the mean NLL', () => {
     const draws = [0, 1, 2].map((k) => drawGlance(new Rng(11, k), N));
     const [eot, mean] = tf.tidy(() => {
       const x = tf.tensor2d(xs, [N, PIXELS]);
       const y = tf.tensor1d(ys, 'int32');
       // Chunks of 2 * N rows: the result must not depend on the chunking.
       const stacked = eotGradient(glance, x, y, draws, 2 * N);
-      const byHand = tf.div(tf.addN(draws.map((d) => inputGradient(glance, x, y, d))), 3);
+      // inputGradient is of the summed NLL over the N samples.
+      const byHand = tf.div(tf.addN(draws.map((d) => inputGradient(glance, x, y, d))), 3 * N);
       return [stacked.dataSync(), byHand.dataSync()];
     });
     const scale = Math.max(...Array.from(mean, Math.abs));
@@ -206,9 +211,11 @@ describe('reductions between the attacks', () => {
       const eot = attack(normal, { name: 'eot-fgsm', eps: 0.2, units, eotSamples: 4 });
       const single = attack(normal, { name: 'fgsm', eps: 0.2, units });
       expect(maxAbsDiff(eot, single)).toBe(0);
-      const direct = tf.tidy(() =>
-        eotFgsm(normal, tf.tensor2d(xs, [N, PIXELS]), tf.tensor1d(ys, 'int32'), { eps: 0.2, units, eotSamples: 4 }, new Rng(1)).dataSync(),
-      );
+      const direct = tf.tidy(() => {
+        const x = tf.tensor2d(xs, [N, PIXELS]);
+        const grad = expectedGradient(normal, x, tf.tensor1d(ys, 'int32'), 4, batchRandom(new Rng(1), N));
+        return signStep(x, grad, 0.2, units, false).dataSync();
+      });
       expect(maxAbsDiff(direct as Float32Array, single)).toBe(0);
     }
   });
@@ -258,9 +265,41 @@ describe('specs and randomness', () => {
   });
 });
 
+describe('signStep and project (fgsm.ts): the one signed-gradient step and the one L-inf projection', () => {
+  const x = Float32Array.from([0, 0.05, 0.5, 0.95, 1, 0.5]);
+  const g = Float32Array.from([-1, 2, 1e-30, 3, 1, 0]);
+  const step = (units: EpsUnits, targeted: boolean) =>
+    Array.from(tf.tidy(() => signStep(tf.tensor2d(x, [1, 6]), tf.tensor2d(g, [1, 6]), 0.1, units, targeted).dataSync()));
+  const close = (a: number[], b: number[]) => a.forEach((v, i) => expect(v).toBeCloseTo(b[i], 6));
+
+  it('steps eps up the gradient (down when targeted), clipped to [0,1] in pixel units; eps * 0.3081 unclipped in normalized units', () => {
+    close(step('pixel', false), [0, 0.15, 0.6, 1, 1, 0.5]);
+    close(step('pixel', true), [0.1, 0, 0.4, 0.85, 0.9, 0.5]);
+    const e = 0.1 * MNIST_STD;
+    close(step('normalized', false), [-e, 0.05 + e, 0.5 + e, 0.95 + e, 1 + e, 0.5]);
+  });
+
+  it('project: onto the eps-ball around the origin and, in pixel units, onto [0,1]; points inside stay; idempotent', () => {
+    const origin = Float32Array.from([0, 0.5, 0.5, 1, 0.2, 0.7]);
+    const adv = Float32Array.from([-0.3, 0.9, 0.45, 1.2, 0.25, 0.1]);
+    const proj = (a: Float32Array, units: EpsUnits) =>
+      Float32Array.from(tf.tidy(() => project(tf.tensor2d(a, [1, 6]), tf.tensor2d(origin, [1, 6]), 0.1, units).dataSync()));
+    const p = proj(adv, 'pixel');
+    close(Array.from(p), [0, 0.6, 0.45, 1, 0.25, 0.6]);
+    expect(Array.from(proj(p, 'pixel'))).toEqual(Array.from(p));
+    const e = 0.1 * MNIST_STD;
+    close(Array.from(proj(adv, 'normalized')), [-e, 0.5 + e, 0.5 - e, 1 + e, 0.2 + e, 0.7 - e]);
+  });
+});
+
 describe('exactSign', () => {
-  it('keeps the sign of gradients below float32 epsilon (the wasm Sign kernel rounds them to 0)', () => {
-    const v = [1e-3, 1e-7, 1e-12, 1e-30, 0, -1e-30, -1e-9, -2];
-    expect(Array.from(tf.tidy(() => exactSign(tf.tensor1d(v)).dataSync()))).toEqual([1, 1, 1, 1, 0, -1, -1, -1]);
+  it.each(['cpu', 'wasm'])('keeps the sign of gradients below float32 epsilon on %s (the wasm Sign kernel rounds them to 0)', async (backend) => {
+    await tf.setBackend(backend);
+    try {
+      const v = [1e-3, 1e-7, 1e-12, 1e-30, 0, -1e-30, -1e-9, -2];
+      expect(Array.from(tf.tidy(() => exactSign(tf.tensor1d(v)).dataSync()))).toEqual([1, 1, 1, 1, 0, -1, -1, -1]);
+    } finally {
+      await tf.setBackend('cpu');
+    }
   });
 });

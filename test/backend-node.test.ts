@@ -42,6 +42,11 @@ describe.skipIf(!native.built)('native backend (built)', () => {
     expect(tf.getBackend()).toBe('tensorflow');
     const p = tf.tidy(() => Array.from(tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])).dataSync()));
     expect(p).toEqual([17, 39]);
+    // TensorFlow's kernels are registered for our ops, in place of the reference kernels (src/ops).
+    for (const name of ['GlanceSoftmaxXent', 'GlanceReluGrad', 'GlanceLstm', 'GlanceLstmGrad']) {
+      expect(tf.getKernel(name, 'cpu'), name).toBeDefined();
+      expect(tf.getKernel(name, 'tensorflow')!.kernelFunc, name).not.toBe(tf.getKernel(name, 'cpu')!.kernelFunc);
+    }
   });
 
   it('one tfjs-core: tfjs-node resolves the same @tensorflow/tfjs-core as the project', () => {

@@ -21,15 +21,6 @@ describe('merging rounds', () => {
     expect(merged.state === 'completed' && merged.maxRssMB).toBe(900);
   });
 
-  it('keeps a pack\'s training apart from the same model trained alone', () => {
-    const packed = (perSec: number[]): Measurement => ({ ...train(perSec), pack: 3 }) as Measurement;
-    const merged = mergeSingle([single([train([1]), packed([10])], 1), single([packed([20]), train([2])], 1)]);
-    expect(merged.state === 'completed' && merged.mode === 'single' && merged.measurements.map((m) => m.state === 'completed' && m.kind === 'train' && [m.pack ?? 1, m.perSec])).toEqual([
-      [1, [1, 2]],
-      [3, [10, 20]],
-    ]);
-  });
-
   it('a failed later round leaves the first as it is; all failed gives the first failure', () => {
     const skipped: ChildResult = { state: 'skipped', backend: 'node', reason: 'crashed' };
     const merged = mergeSingle([single([train([1])], 1), skipped]);

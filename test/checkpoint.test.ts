@@ -2,12 +2,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDataset } from '../src/data/registry.js';
 import { loadShared, splitView, type SharedDataset } from '../src/data/shared.js';
 import { GlanceError } from '../src/errors.js';
-import type { BackendInfo } from '../src/experiments/types.js';
+import { type NetSpec, weightShapes } from '../src/experiments/models.js';
+import { type BackendInfo, DEFAULT_TRAIN } from '../src/experiments/types.js';
+import { initWeights, Net } from '../src/paper/net.js';
+import { fixedDraw, type GlanceDraw } from '../src/paper/transforms.js';
+import type { WeightSet } from '../src/paper/weights.js';
 import {
   CHECKPOINT_FORMAT,
   type CheckpointMeta,
@@ -15,14 +18,11 @@ import {
   checkpointFiles,
   loadCheckpoint,
   saveCheckpoint,
-} from '../src/models/checkpoint.js';
-import { Net, type NetSpec, initWeights, weightShapes } from '../src/models/net.js';
-import { DEFAULT_TRAIN, type TrainResult, trainNet } from '../src/models/train.js';
-import { fixedDraw, type GlanceDraw } from '../src/models/transforms.js';
-import type { WeightSet } from '../src/models/weights.js';
+} from '../src/training/checkpoint.js';
+import { type TrainResult, trainNet } from '../src/training/train.js';
 
 const NORMAL: NetSpec = { model: 'NormalNet' };
-const GLANCE: NetSpec = { model: 'GlanceAgain', baseLayer: 'frozen' };
+const GLANCE: NetSpec = { model: 'GlanceAgain', baseLayer: 'frozen', resampling: 'bilinear' };
 
 let dir: string;
 let ds: SharedDataset;
@@ -30,7 +30,7 @@ let normal: TrainResult;
 let glance: TrainResult;
 
 function meta(spec: NetSpec, r: TrainResult, limit: number): CheckpointMeta {
-  const backend: BackendInfo = { name: 'wasm', tfjs: tf.version.tfjs };
+  const backend: BackendInfo = { name: 'cpu', tfjs: tf.version.tfjs };
   return {
     spec,
     config: { ...DEFAULT_TRAIN, epochs: 1, limit },
@@ -42,7 +42,7 @@ function meta(spec: NetSpec, r: TrainResult, limit: number): CheckpointMeta {
   };
 }
 
-/** Log-probabilities of the first n test images on the cpu backend. */
+/** Log-probabilities of the first n test images. */
 function predict(spec: NetSpec, weights: WeightSet, n: number, draw?: GlanceDraw): Float32Array {
   const test = splitView(ds, 'test');
   const net = new Net(spec, weights);
@@ -81,13 +81,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'glance-checkpoint-'));
   ds = loadShared(resolveDataset({ dataset: 'mnist' }));
   const train = splitView(ds, 'train');
-  await tf.setBackend('wasm');
+  await tf.setBackend('cpu');
   const cfg = { ...DEFAULT_TRAIN, epochs: 1 };
   normal = trainNet(NORMAL, initWeights(NORMAL, 7), train, { ...cfg, limit: 1000 }, 7);
-  glance = trainNet(GLANCE, initWeights(GLANCE, 7, normal.weights), train, { ...cfg, limit: 128 }, 7);
-  await tf.setBackend('cpu');
+  glance = trainNet(GLANCE, initWeights(GLANCE, 7, normal.weights), train, { ...cfg, limit: 64 }, 7);
   saveCheckpoint(dir, 'normal', normal.weights, meta(NORMAL, normal, 1000));
-  saveCheckpoint(dir, 'glance', glance.weights, meta(GLANCE, glance, 128));
+  saveCheckpoint(dir, 'glance', glance.weights, meta(GLANCE, glance, 64));
 });
 
 afterAll(() => {
@@ -109,7 +108,7 @@ describe('checkpoint round trip', () => {
   });
 
   it('gives the same log-probabilities bit for bit (GlanceAgain, fixed draw)', () => {
-    const { weights } = loadCheckpoint(dir, 'glance', { spec: { model: 'GlanceAgain' }, dataFingerprint: ds.fingerprint });
+    const { weights } = loadCheckpoint(dir, 'glance', { spec: GLANCE, dataFingerprint: ds.fingerprint });
     const draw = fixedDraw(16, [12, -25, 7, 30], 1.4);
     const before = predict(GLANCE, glance.weights, 16, draw);
     const after = predict(GLANCE, weights, 16, draw);
@@ -131,8 +130,8 @@ describe('checkpoint round trip', () => {
     expect(m.weightsBytes).toBe(bytes.length);
     expect(m.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(m.seed).toBe(7);
-    expect(m.config.limit).toBe(128);
-    expect(m.backend.name).toBe('wasm');
+    expect(m.config.limit).toBe(64);
+    expect(m.backend.name).toBe('cpu');
     expect(m.versions.tfjs).toBe(tf.version.tfjs);
     expect(m.dataFingerprint).toBe(ds.fingerprint);
     expect(m.history).toEqual(glance.history);
@@ -145,7 +144,7 @@ describe('checkpoint round trip', () => {
   });
 
   it('overwrites a checkpoint of the same name', () => {
-    saveCheckpoint(dir, 'again', glance.weights, meta(GLANCE, glance, 128));
+    saveCheckpoint(dir, 'again', glance.weights, meta(GLANCE, glance, 64));
     saveCheckpoint(dir, 'again', normal.weights, meta(NORMAL, normal, 1000));
     expect(checkpointExists(dir, 'again')).toBe(true);
     expect(loadCheckpoint(dir, 'again').manifest.model).toBe('NormalNet');
@@ -155,6 +154,35 @@ describe('checkpoint round trip', () => {
   it('refuses to save weights that do not fit the spec', () => {
     expect(() => saveCheckpoint(dir, 'wrong', normal.weights, meta(GLANCE, normal, 1))).toThrow(/a GlanceAgain has/);
     expect(() => checkpointFiles(dir, '../escape')).toThrow(TypeError);
+  });
+});
+
+describe('checkpoints written by earlier versions still load', () => {
+  it.each([
+    ['no GlanceAgain options (the paper defaults: frozen, bilinear)', { model: 'GlanceAgain' }],
+    ['a base layer but no resampling', { model: 'GlanceAgain', baseLayer: 'frozen' }],
+  ])('a GlanceAgain manifest with %s, and a config from packed training', (_, spec) => {
+    const f = copyCheckpoint('glance', `old-${Object.keys(spec).length}`);
+    const m = JSON.parse(readFileSync(f.manifest, 'utf8'));
+    m.spec = spec;
+    m.config = { ...m.config, packedWith: [7, 8, 9] };
+    writeFileSync(f.manifest, JSON.stringify(m, null, 2));
+    const name = `old-${Object.keys(spec).length}`;
+    const { manifest, weights } = loadCheckpoint(dir, name, { spec: GLANCE, dataFingerprint: ds.fingerprint });
+    expect(manifest.spec).toEqual(GLANCE);
+    const draw = fixedDraw(8, [12, -25, 7, 30], 1.4);
+    expect(Array.from(predict(manifest.spec, weights, 8, draw))).toEqual(Array.from(predict(GLANCE, glance.weights, 8, draw)));
+    // The defaults are what the old code trained: not another base layer or resampling.
+    const e = refusal(() => loadCheckpoint(dir, name, { spec: { model: 'GlanceAgain', baseLayer: 'frozen', resampling: 'nearest' } }));
+    expect(e.message).toContain('found one of GlanceAgain (base layer frozen, bilinear)');
+  });
+
+  it('a NormalNet manifest whose spec carries GlanceAgain-only fields', () => {
+    const f = copyCheckpoint('normal', 'old-normal');
+    const m = JSON.parse(readFileSync(f.manifest, 'utf8'));
+    m.spec = { model: 'NormalNet', baseLayer: 'frozen', resampling: 'bilinear' };
+    writeFileSync(f.manifest, JSON.stringify(m));
+    expect(loadCheckpoint(dir, 'old-normal', { spec: NORMAL }).manifest.spec).toEqual(NORMAL);
   });
 });
 
@@ -182,8 +210,10 @@ describe('a damaged or mismatched checkpoint is refused, naming the file', () =>
     const e = refusal(() => loadCheckpoint(dir, 'normal', { spec: GLANCE }));
     expect(e.message).toContain(checkpointFiles(dir, 'normal').manifest);
     expect(e.message).toContain('expected a checkpoint of GlanceAgain (base layer frozen, bilinear), found one of NormalNet');
-    const f = refusal(() => loadCheckpoint(dir, 'glance', { spec: { model: 'GlanceAgain', baseLayer: 'fine-tune' } }));
+    const f = refusal(() => loadCheckpoint(dir, 'glance', { spec: { model: 'GlanceAgain', baseLayer: 'fine-tune', resampling: 'bilinear' } }));
     expect(f.message).toContain('base layer fine-tune');
+    const g = refusal(() => loadCheckpoint(dir, 'glance', { spec: { model: 'GlanceAgain', baseLayer: 'frozen', resampling: 'nearest' } }));
+    expect(g.message).toContain('expected a checkpoint of GlanceAgain (base layer frozen, nearest), found one of GlanceAgain (base layer frozen, bilinear)');
   });
 
   it('a manifest whose architecture does not match its model (shape mismatch)', () => {

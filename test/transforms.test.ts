@@ -4,9 +4,10 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Resampling } from '../src/experiments/types.js';
-import { Rng, Stream } from '../src/models/rng.js';
-import { PIXELS, SIDE } from '../src/models/resample.js';
+import { Rng, Stream } from '../src/paper/rng.js';
+import { PIXELS, SIDE } from '../src/paper/resample.js';
 import {
+  concatDraws,
   GLANCE_STEPS,
   type GlanceDraw,
   drawGlance,
@@ -16,7 +17,7 @@ import {
   glanceSequenceJS,
   identityDraw,
   sliceDraw,
-} from '../src/models/transforms.js';
+} from '../src/paper/transforms.js';
 
 const MODES: Resampling[] = ['bilinear', 'nearest'];
 
@@ -287,6 +288,16 @@ describe('drawGlance', () => {
     const small = drawGlance(new Rng(13), 4);
     const large = drawGlance(new Rng(13), 32);
     expect(sliceDraw(large, 0, 4)).toEqual(small);
+  });
+
+  it('concatDraws joins draws in order, and undoes slicing (the stacked batches of EOT)', () => {
+    const d = drawGlance(new Rng(15), 10);
+    expect(concatDraws([sliceDraw(d, 0, 3), sliceDraw(d, 3, 7), sliceDraw(d, 7, 10)])).toEqual(d);
+    const [a, b] = [drawGlance(new Rng(16), 2), drawGlance(new Rng(17), 3)];
+    const ab = concatDraws([a, b]);
+    expect(ab.n).toBe(5);
+    expect(sliceDraw(ab, 0, 2)).toEqual(a);
+    expect(sliceDraw(ab, 2, 5)).toEqual(b);
   });
 
   it('honours and validates its options', () => {

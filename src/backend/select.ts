@@ -10,10 +10,9 @@
  * the name that 'auto' resolved to) returns the same info; another choice throws.
  * Nothing here prints.
  */
-import type { BackendChoice, BackendInfo, BackendName } from '../experiments/types.js';
+import { NATIVE_HINT, type BackendChoice, type BackendInfo, type BackendName } from '../experiments/types.js';
 import { BackendLoadError, loadBackend } from './load.js';
 
-export const NATIVE_HINT = 'native backend not built, using wasm: npm run native makes training faster (bench/results.md)';
 
 interface Selection {
   choice: BackendChoice;

@@ -4,18 +4,15 @@
  * when no backend loads.
  */
 import { Command } from 'commander';
-import * as tf from '@tensorflow/tfjs';
-import { configureNativeThreads } from '../backend/native-env.js';
-import { availableBackends, nativeAddonPatches } from '../backend/probe.js';
 import { resolveDataset } from '../data/registry.js';
 import { loadShared, splitView, type SplitView } from '../data/shared.js';
 import { MODELS, DEFAULT_TRAIN, type ModelName } from '../experiments/types.js';
 import { netSpec } from '../experiments/models.js';
-import { initWeights } from '../paper/net.js';
-import { trainNet } from '../training/train.js';
 
 /** Training samples/s of one model for a short run (the second epoch, after warm-up). */
-function throughput(model: ModelName, view: SplitView, images: number): number {
+async function throughput(model: ModelName, view: SplitView, images: number): Promise<number> {
+  const { initWeights } = await import('../paper/net.js');
+  const { trainNet } = await import('../training/train.js');
   const spec = netSpec(model, { glance: { baseLayer: 'scratch', resampling: 'bilinear' } });
   const { history } = trainNet(spec, initWeights(spec, 1), view, { ...DEFAULT_TRAIN, epochs: 2, limit: images }, 1);
   return history[1].samplesPerSec;
@@ -26,6 +23,10 @@ export function doctorCommand(): Command {
     .description('check each TensorFlow.js backend: does it load, which versions, how fast does it train')
     .option('--no-probe', 'skip the throughput probe')
     .action(async (opts: { probe: boolean }) => {
+      // Loaded here, not with the program: every other command starts without TensorFlow.js.
+      const tf = await import('@tensorflow/tfjs');
+      const { configureNativeThreads } = await import('../backend/native-env.js');
+      const { availableBackends, nativeAddonPatches } = await import('../backend/probe.js');
       configureNativeThreads();
       const probes = await availableBackends();
       const view = opts.probe ? splitView(loadShared(resolveDataset({ dataset: 'mnist' })), 'train') : undefined;
@@ -46,9 +47,8 @@ export function doctorCommand(): Command {
         if (view) {
           await tf.setBackend(p.name === 'node' ? 'tensorflow' : p.name);
           const fast = p.name !== 'cpu';
-          const rates = MODELS.map(
-            (m) => `${m} ${Math.round(throughput(m, view, m === 'GlanceAgain' ? (fast ? 512 : 128) : fast ? 4096 : 1024))}`,
-          );
+          const rates: string[] = [];
+          for (const m of MODELS) rates.push(`${m} ${Math.round(await throughput(m, view, m === 'GlanceAgain' ? (fast ? 512 : 128) : fast ? 4096 : 1024))}`);
           console.log(`  training samples/s, batch 64, one thread: ${rates.join(', ')}`);
         }
       }

@@ -10,8 +10,9 @@
  * checks everything the manifest promises and refuses a damaged or mismatched pair
  * with a GlanceError('CHECKPOINT_INVALID') naming the file.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { writeAtomic } from '../data/durable.js';
 import { basename, join } from 'node:path';
 import { GlanceError } from '../errors.js';
 import { describeSpec, normalizeSpec, weightShapes, type NetSpec } from '../experiments/models.js';
@@ -109,9 +110,8 @@ export function saveCheckpoint(dir: string, name: string, weights: WeightSet, me
   };
   // An old manifest must not vouch for the new weights while they are being replaced.
   rmSync(files.manifest, { force: true });
-  atomicWrite(files.weights, bytes);
-  atomicWrite(files.manifest, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
-  fsyncDir(dir);
+  writeAtomic(files.weights, bytes);
+  writeAtomic(files.manifest, JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
 }
 
@@ -236,32 +236,3 @@ function decodeFloats(bytes: Buffer, offset: number, count: number): Float32Arra
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-/** Writes a temp file in the same directory, fsyncs it and renames it over `file`. */
-function atomicWrite(file: string, bytes: Uint8Array): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, file);
-}
-
-/** Makes the renames durable; not every platform can open a directory, so best effort. */
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Windows cannot fsync a directory; the renames are still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}

@@ -1,7 +1,7 @@
 ;; Kernels the tfjs WASM backend lacks, run on its own heap (the memory is imported
 ;; from tfjs's module, so the operands are the tensors' own storage: no copies).
 ;; Assembled by `npm run wasm-kernels` into src/backend/wasm/kernels.generated.ts;
-;; test/parity.test.ts checks that file is this source assembled.
+;; test/ops-parity.test.ts checks that file is this source assembled.
 ;; No data segments: an active segment would overwrite tfjs's heap at instantiation.
 (module
   (import "env" "memory" (memory 0))
