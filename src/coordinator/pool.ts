@@ -33,7 +33,7 @@ export class WorkerPool implements Executor {
     process.env.TF_NUM_INTEROP_THREADS ??= '1';
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
     const script = workerScript('../workers/entry.js', import.meta.url);
-    const init: WorkerInit = { dataset: opts.dataset, backend: opts.backend, initLock: new SharedArrayBuffer(4) };
+    const init: WorkerInit = { dataset: opts.dataset, backend: opts.backend };
     this.piscina = new Piscina({
       filename: script.filename,
       argv: script.argv,

@@ -14,25 +14,10 @@ import { testFault } from './faults.js';
 const init = workerData as WorkerInit;
 let backend: Promise<BackendInfo> | undefined;
 
-/**
- * Selects the backend holding the pool's init lock, so threads initialise it one
- * at a time: tfjs-node's addon inserts op attribute names into one process-wide
- * std::set without a lock, and two threads starting at once could crash the
- * process. npm run native patches the addon (scripts/native/patches, attr-name-set-mutex).
- */
-async function selectOnce(): Promise<BackendInfo> {
-  const lock = new Int32Array(init.initLock);
-  while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1, 100);
-  try {
-    return await selectBackend(init.backend);
-  } finally {
-    Atomics.store(lock, 0, 0);
-    Atomics.notify(lock, 0);
-  }
-}
-
 export default async function run(task: WorkerTask): Promise<JobOutcome> {
-  backend ??= selectOnce();
+  // Several workers may load the native backend at once: npm run native builds the
+  // addon with its worker-thread fix (test/native-threads.test.ts starts them together).
+  backend ??= selectBackend(init.backend);
   const info = await backend;
   // Fire-and-forget: a job never waits on the coordinator.
   const sink: ProgressSink = (p) => task.progress?.postMessage(p);

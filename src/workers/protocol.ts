@@ -12,8 +12,6 @@ import type { BackendChoice, JobProgress } from '../experiments/types.js';
 export interface WorkerInit {
   dataset: SharedDataset;
   backend: BackendChoice;
-  /** Int32 lock shared by the workers: one thread at a time initialises its backend (entry.ts says why). */
-  initLock: SharedArrayBuffer;
 }
 
 export interface WorkerTask {
