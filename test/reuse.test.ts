@@ -1,8 +1,8 @@
 /**
  * --reuse-checkpoints without training: checkpoints written by hand (zero
  * weights of the right shapes) are taken when model, seed, training config and
- * data match; a model an older glance trained in a pack (its config names
- * packedWith) is not; and GlanceAgain, whose base layer is NormalNet's, is taken
+ * data match, a model an older glance trained in a pack (its config names
+ * packedWith) included; and GlanceAgain, whose base layer is NormalNet's, is taken
  * only together with that NormalNet from the same directory.
  */
 import { describe, it, expect } from 'vitest';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { reuseCheckpoints } from '../src/coordinator/reuse.js';
 import { RunStore } from '../src/coordinator/store.js';
 import type { ExperimentConfig } from '../src/experiments/config.js';
-import { buildJobs } from '../src/experiments/grid.js';
+import { buildJobs, trainId } from '../src/experiments/grid.js';
 import { checkpointName, netSpec, weightShapes } from '../src/experiments/models.js';
 import { PRESETS } from '../src/experiments/presets.js';
 import type { ModelName, TrainConfig } from '../src/experiments/types.js';
@@ -46,17 +46,17 @@ describe('reuseCheckpoints', () => {
     expect(reuseCheckpoints(jobs, config, 'fp', from, store, state)).toEqual([]);
   });
 
-  it('refuses other data, another training config, and a model trained in a pack by an older glance', () => {
+  it('refuses other data and another training config; takes a model an older glance trained in a pack', () => {
     const { store, state } = fresh();
     const other = mkdtempSync(join(tmpdir(), 'glance-reuse-from-'));
     save(other, 'NormalNet', { ...config.train, epochs: 7 });
     expect(reuseCheckpoints(jobs, config, 'fp', other, store, state)).toEqual([]);
-    const packed = mkdtempSync(join(tmpdir(), 'glance-reuse-from-'));
-    save(packed, 'NormalNet', Object.assign({}, config.train, { packedWith: [1, 2, 3] }));
-    expect(reuseCheckpoints(jobs, config, 'fp', packed, store, state)).toEqual([]);
     const good = mkdtempSync(join(tmpdir(), 'glance-reuse-from-'));
     save(good, 'NormalNet');
     expect(reuseCheckpoints(jobs, config, 'other data', good, store, state)).toEqual([]);
+    const packed = mkdtempSync(join(tmpdir(), 'glance-reuse-from-'));
+    save(packed, 'NormalNet', Object.assign({}, config.train, { packedWith: [1, 2, 3] }));
+    expect(reuseCheckpoints(jobs, config, 'fp', packed, store, state)).toEqual([trainId('NormalNet', 1)]);
   });
 
   it('does not take GlanceAgain whose NormalNet this run has from elsewhere', () => {

@@ -24,9 +24,11 @@ function matching(job: TrainJob, config: ExperimentConfig, dataFingerprint: stri
   } catch {
     return undefined;
   }
-  // Any difference in training counts, including a model an older glance trained
-  // together with other seeds (its config lists them as packedWith).
-  if (manifest.seed !== job.seed || configDiff(manifest.config, config.train).length) return undefined;
+  // An older glance trained some seeds together (their manifests list them as
+  // packedWith); such a model is its seed's, trained the same way up to float
+  // summation order, so it may stand for the job like any other.
+  const { packedWith: _, ...trained } = manifest.config as typeof manifest.config & { packedWith?: number[] };
+  if (manifest.seed !== job.seed || configDiff(trained, config.train).length) return undefined;
   return manifest;
 }
 
