@@ -133,7 +133,7 @@ export const ALL_OFF: KernelEntry = { label: 'all off', disable: ['all'] };
 
 const FULL_KERNELS: KernelPlan = {
   tasks: MODELS.map((m) => train(m, 0.6, 2, 4, WARMUP_IMAGES[m] / 2)),
-  passes: 2,
+  passes: 3,
   onEvery: 1,
 };
 const QUICK_KERNELS: KernelPlan = {
