@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'CHECKPOINT_INVALID'
   | 'STORE_CONFLICT'
   | 'STORE_FORMAT'
+  | 'STORE_INCOMPLETE'
   | 'STORE_INVALID';
 
 export class GlanceError extends Error {

@@ -67,6 +67,8 @@ describe('no TensorFlow.js outside the workers', () => {
       'src/cli/report.ts',
       'src/cli/status.ts',
       'src/cli/merge.ts',
+      'src/cli/slurm.ts',
+      'src/coordinator/slurm.ts',
       'src/cli/data-check.ts',
     ];
     const entry = join(mkdtempSync(join(tmpdir(), 'glance-no-tfjs-entry-')), 'entry.mjs');

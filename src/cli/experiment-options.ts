@@ -6,9 +6,10 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { GlanceError, errors } from '../errors.js';
-import type { ExperimentConfig, RunOptions } from '../experiments/config.js';
+import { STAGES, type ExperimentConfig, type RunOptions } from '../experiments/config.js';
 import { PRESETS, PRESET_NAMES } from '../experiments/presets.js';
-import { mergeConfig, parseShard, validateConfig } from '../experiments/validate.js';
+import { resolveShard } from '../experiments/shard.js';
+import { mergeConfig, validateConfig } from '../experiments/validate.js';
 import { ATTACKS, BACKENDS, BASE_LAYER, EPS_UNITS, MODELS, RESAMPLING, SPLITS } from '../experiments/types.js';
 
 export interface RawOptions {
@@ -41,6 +42,8 @@ export interface RawOptions {
   dataset?: string;
   dataDir?: string;
   shard?: string;
+  shards?: string;
+  stage?: string;
   quiet?: boolean;
   json?: boolean;
   forceNew?: boolean;
@@ -68,15 +71,14 @@ function seeds(s: string | undefined): number[] | undefined {
   return numbers('--seeds', s);
 }
 
-export function addExperimentOptions(cmd: Command, defaultPreset: string): Command {
+/** The options that define the experiment (its config.json): a preset, a --config file, flags. */
+export function addConfigOptions(cmd: Command, defaultPreset: string): Command {
   const p = PRESETS[defaultPreset];
   // Defaults come from the preset (so --preset can change them): show the default preset's.
   const d = (v: unknown) => ` [${defaultPreset}: ${Array.isArray(v) ? v.join(',') : String(v)}]`;
   return cmd
     .addOption(new Option('--preset <name>', 'experiment preset').choices(PRESET_NAMES).default(defaultPreset))
     .option('--config <file>', 'a JSON file with the ExperimentConfig shape; flags override it')
-    .option('--out <dir>', 'run directory (default runs/<preset>-<date>); the same --out resumes')
-    .option('--workers <n>', 'worker threads', String(availableParallelism()))
     .option('--seeds <n|list>', 'number of seeds (1..n) or a comma list' + d(p.seeds))
     .option('--models <list>', `models: ${MODELS.join(',')}` + d(p.models))
     .option('--epochs <n>', 'training epochs' + d(p.train.epochs))
@@ -100,8 +102,17 @@ export function addExperimentOptions(cmd: Command, defaultPreset: string): Comma
     .option('--adv-units <units>', `units of AdvNet's training eps: ${EPS_UNITS.join(' | ')} (for the normalized reading of the paper, train AdvNet in normalized units too)` + d(p.train.advUnits))
     .option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(' | ')} (auto: node if built, else wasm)` + d(p.backend))
     .option('--dataset <name>', 'mnist | fashion-mnist' + d(p.dataset))
-    .option('--data-dir <dir>', 'a directory with the four IDX files instead of --dataset')
-    .option('--shard <i/n>', 'run only the i-th of n deterministic slices of the job grid')
+    .option('--data-dir <dir>', 'a directory with the four IDX files instead of --dataset');
+}
+
+/** The experiment's options and those of one run of it (where, how many threads, which slice). */
+export function addExperimentOptions(cmd: Command, defaultPreset: string): Command {
+  return addConfigOptions(cmd, defaultPreset)
+    .option('--out <dir>', 'run directory (default runs/<preset>-<date>); the same --out resumes')
+    .option('--workers <n>', 'worker threads', String(availableParallelism()))
+    .option('--shard <i/n|auto>', 'run only the i-th of n deterministic slices of the job grid; auto (with --shards n): i from SLURM_ARRAY_TASK_ID (1-based) or JOB_COMPLETION_INDEX + 1 (Kubernetes)')
+    .option('--shards <n>', 'the number of slices, with --shard auto (never taken from the engine)')
+    .addOption(new Option('--stage <stage>', 'train: run only the training jobs (of the --shard slice); all: every job').choices(STAGES).default('all'))
     .option('--quiet', 'print only the summary')
     .option('--json', 'print machine-readable events, one JSON object per line')
     .option('--force-new', 'discard the stored results in --out and start afresh')
@@ -159,7 +170,8 @@ export function buildRunOptions(raw: RawOptions, config: ExperimentConfig): RunO
   return {
     out: raw.out ?? `runs/${config.preset}-${date}`,
     workers,
-    shard: raw.shard ? parseShard(raw.shard) : undefined,
+    shard: resolveShard(raw.shard, raw.shards, process.env),
+    ...(raw.stage === 'train' ? { stage: 'train' as const } : {}),
     quiet: !!raw.quiet,
     json: !!raw.json,
     forceNew: !!raw.forceNew,

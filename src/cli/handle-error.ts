@@ -2,8 +2,9 @@
 import { CommanderError } from 'commander';
 import { GlanceError } from '../errors.js';
 
+/** Usage errors exit 2 (as GNU tools do), so an engine can tell them from a failed job and not retry them. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode;
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   if (err instanceof GlanceError) return err.code === 'BAD_OPTION' ? 2 : 1;
   return 1;
 }

@@ -8,6 +8,7 @@ import { doctorCommand } from './doctor.js';
 import { experimentCommands } from './experiment.js';
 import { mergeCommand } from './merge.js';
 import { reportCommand } from './report.js';
+import { slurmCommand } from './slurm.js';
 import { statusCommand } from './status.js';
 
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   for (const c of experimentCommands()) program.addCommand(c);
   program.addCommand(statusCommand());
   program.addCommand(mergeCommand());
+  program.addCommand(slurmCommand());
   program.addCommand(reportCommand());
   program.addCommand(dataCommand());
   program.addCommand(doctorCommand());

@@ -10,7 +10,7 @@ import { arch, cpus, release, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readJson } from '../data/durable.js';
-import type { ExperimentConfig } from '../experiments/config.js';
+import type { ExperimentConfig, Stage } from '../experiments/config.js';
 import { buildJobs, shardJobs, type Job } from '../experiments/grid.js';
 import { writeJson } from './store.js';
 
@@ -32,6 +32,8 @@ export interface RunMeta {
   /** The command that started the run, for "how to reproduce". */
   command: string;
   shard?: { index: number; count: number };
+  /** 'train' when the run was (last) started to do only its training jobs. */
+  stage?: Stage;
   versions: Record<string, string>;
   /** The code's git commit when the run was (last) started. */
   commit?: string;
@@ -50,10 +52,11 @@ export function readMeta(runDir: string): RunMeta | undefined {
 
 export const writeMeta = (runDir: string, meta: RunMeta) => writeJson(metaFile(runDir), meta);
 
-/** The jobs of a run: its config's grid, cut to its --shard slice. */
-export function jobsOfRun(config: ExperimentConfig, meta: Pick<RunMeta, 'splitSize' | 'shard'>): Job[] {
-  const jobs = buildJobs(config, meta.splitSize);
-  return meta.shard ? shardJobs(jobs, meta.shard) : jobs;
+/** The jobs of a run: its config's grid, cut to its --shard slice (and to its training jobs for --stage train). */
+export function jobsOfRun(config: ExperimentConfig, meta: Pick<RunMeta, 'splitSize' | 'shard' | 'stage'>): Job[] {
+  const all = buildJobs(config, meta.splitSize);
+  const jobs = meta.shard ? shardJobs(all, meta.shard) : all;
+  return meta.stage === 'train' ? jobs.filter((j) => j.kind === 'train') : jobs;
 }
 
 export function machineInfo(): Machine {

@@ -36,6 +36,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
     datasetFingerprint: dataset.fingerprint,
     command: io.command,
     shard: opts.shard,
+    ...(opts.stage === 'train' ? { stage: opts.stage } : {}),
     versions,
     commit: gitCommit(),
     machine: machineInfo(),
@@ -45,7 +46,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
   for (const from of opts.reuseCheckpoints) {
     for (const id of reuseCheckpoints(jobs, config, dataset.fingerprint, from, store, state)) store.log(`reused ${id} from ${from}`);
   }
-  store.log(`run: ${jobs.length} jobs, ${opts.workers} workers${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}`);
+  store.log(`run: ${jobs.length} jobs, ${opts.workers} workers${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}${opts.stage === 'train' ? ', training only' : ''}`);
 
   const pool = new WorkerPool({ workers: opts.workers, dataset, backend: config.backend, config, checkpointDir: store.checkpointDir, versions });
   const view = new ProgressView(io.mode, process.stderr);

@@ -28,6 +28,7 @@ export function statusText(dir: string): string {
   const errored = jobs.filter((j) => lines.get(j.id)?.status === 'errored');
   const left = jobs.length - done.length - errored.length;
   const out = [`${dir}: ${config.preset}, ${jobs.length} jobs: ${done.length} done, ${errored.length} errored, ${left} left`];
+  if (meta.stage === 'train') out.push('  started with --stage train: only its training jobs count here; the same command without it runs the rest');
   if (pack > 1) out.push(`  written by an older glance with --pack ${pack} (seeds trained ${pack} at a time): it reports, it cannot be resumed`);
   const active = readRunning(dir);
   if (active) out.push(`  in progress (pid ${active.pid}), running: ${active.jobs.join(', ') || 'nothing yet'}`);

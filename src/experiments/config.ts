@@ -34,11 +34,17 @@ export interface ExperimentConfig {
   backend: BackendChoice;
 }
 
+/** A part of the grid a run may stop after: only the training jobs. */
+export const STAGES = ['train', 'all'] as const;
+export type Stage = (typeof STAGES)[number];
+
 /** Options of a run that do not change its results (so a resume may change them). */
 export interface RunOptions {
   out: string;
   workers: number;
   shard?: { index: number; count: number };
+  /** 'train': run only the training jobs (the training array of `glance slurm`); absent: every job. */
+  stage?: Stage;
   quiet: boolean;
   json: boolean;
   forceNew: boolean;
