@@ -13,7 +13,9 @@ export type ErrorCode =
   | 'STORE_CONFLICT'
   | 'STORE_FORMAT'
   | 'STORE_INCOMPLETE'
-  | 'STORE_INVALID';
+  | 'STORE_INVALID'
+  | 'QUEUE_UNREACHABLE'
+  | 'QUEUE_RUN';
 
 export class GlanceError extends Error {
   constructor(

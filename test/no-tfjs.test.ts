@@ -64,12 +64,16 @@ describe('no TensorFlow.js outside the workers', () => {
       'src/coordinator/status.ts',
       'src/coordinator/merge.ts',
       'src/coordinator/write-report.ts',
+      'src/coordinator/queue-run.ts',
+      'src/coordinator/queue-worker.ts',
       'src/cli/report.ts',
       'src/cli/status.ts',
       'src/cli/merge.ts',
       'src/cli/slurm.ts',
       'src/coordinator/slurm.ts',
       'src/cli/data-check.ts',
+      'src/cli/queue.ts',
+      'src/cli/worker.ts',
     ];
     const entry = join(mkdtempSync(join(tmpdir(), 'glance-no-tfjs-entry-')), 'entry.mjs');
     writeFileSync(entry, modules.map((m) => `await import(${JSON.stringify(pathToFileURL(join(root, m)).href)});\n`).join(''));

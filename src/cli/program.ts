@@ -7,9 +7,11 @@ import { dataCommand } from './data-check.js';
 import { doctorCommand } from './doctor.js';
 import { experimentCommands } from './experiment.js';
 import { mergeCommand } from './merge.js';
+import { queueCommand } from './queue.js';
 import { reportCommand } from './report.js';
 import { slurmCommand } from './slurm.js';
 import { statusCommand } from './status.js';
+import { workerCommand } from './worker.js';
 
 export function buildProgram(): Command {
   const program = new Command('glance')
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
   program.addCommand(mergeCommand());
   program.addCommand(slurmCommand());
   program.addCommand(reportCommand());
+  program.addCommand(queueCommand());
+  program.addCommand(workerCommand());
   program.addCommand(dataCommand());
   program.addCommand(doctorCommand());
   return program;

@@ -14,13 +14,17 @@ import { workerScript } from '../workers/spawn.js';
 import type { WorkerInit, WorkerTask } from '../workers/protocol.js';
 import type { Executor } from './scheduler.js';
 
-export interface PoolOptions {
-  workers: number;
-  dataset: SharedDataset;
-  backend: BackendChoice;
+/** What a task needs besides its job: the run it belongs to. */
+export interface TaskContext {
   config: ExperimentConfig;
   checkpointDir: string;
   versions: Record<string, string>;
+}
+
+export interface PoolOptions extends TaskContext {
+  workers: number;
+  dataset: SharedDataset;
+  backend: BackendChoice;
 }
 
 export class WorkerPool implements Executor {
@@ -44,10 +48,15 @@ export class WorkerPool implements Executor {
     });
   }
 
-  async run(job: Job, onProgress: (p: JobProgress) => void): Promise<JobOutcome> {
+  run(job: Job, onProgress: (p: JobProgress) => void): Promise<JobOutcome> {
+    return this.runIn(this.opts, job, onProgress);
+  }
+
+  /** Runs a job of another run than the pool's own (a queue worker serves every run on its queue). */
+  async runIn(context: TaskContext, job: Job, onProgress: (p: JobProgress) => void): Promise<JobOutcome> {
     const { port1, port2 } = new MessageChannel();
     port1.on('message', (p: JobProgress) => onProgress(p));
-    const task: WorkerTask = { job, config: this.opts.config, checkpointDir: this.opts.checkpointDir, versions: this.opts.versions, progress: port2 };
+    const task: WorkerTask = { job, config: context.config, checkpointDir: context.checkpointDir, versions: context.versions, progress: port2 };
     try {
       return (await this.piscina.run(task, { transferList: [port2] })) as JobOutcome;
     } finally {
