@@ -11,7 +11,7 @@
  * with a GlanceError('CHECKPOINT_INVALID') naming the file.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { writeAtomic } from '../data/durable.js';
 import { basename, join } from 'node:path';
 import { GlanceError } from '../errors.js';
@@ -108,8 +108,10 @@ export function saveCheckpoint(dir: string, name: string, weights: WeightSet, me
     history: meta.history,
     createdAt: meta.createdAt ?? new Date().toISOString(),
   };
-  // An old manifest must not vouch for the new weights while they are being replaced.
-  rmSync(files.manifest, { force: true });
+  // The old manifest stays until the new one replaces it: an engine may run a job
+  // twice (at-least-once), and a reader between the two renames then sees the old
+  // manifest with weights of the same seed and config, bit-identical when training
+  // is deterministic; any other pair fails its SHA-256 check instead of vanishing.
   writeAtomic(files.weights, bytes);
   writeAtomic(files.manifest, JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
