@@ -1,12 +1,11 @@
 /**
  * Everything the WASM backend gets from us, installed once per thread after it
  * loads: fixes of three stock kernels (BatchMatMul, Slice/SplitV/Unpack, Sum) and
- * SIMD kernels for our ops (GlanceAdamUpdate, GlanceReluGrad, GlanceLstm/GlanceLstmGrad). Each can
+ * SIMD kernels for our ops (GlanceAdamUpdate, GlanceLstm/GlanceLstmGrad). Each can
  * be switched off by name with GLANCE_DISABLE_KERNELS (src/backend/register.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ADAM_UPDATE, adamUpdateReference, type AdamAttrs } from '../../ops/adam-update.js';
-import { RELU_GRAD, reluGradReference } from '../../ops/relu.js';
 import { kernelDisabled, registerFast } from '../register.js';
 import { heapOffset, heapOutputInfo, wasmKernels } from './kernels.js';
 import { registerWasmLstm } from './lstm.js';
@@ -22,16 +21,6 @@ export function installWasmKernels(): void {
   if (!kernelDisabled('BatchMatMul')) installWasmMatMulFix();
   if (!kernelDisabled('Slice')) installWasmSliceFix();
   if (!kernelDisabled('Sum')) installWasmSumFix();
-  // dy * (y > 0) in one pass, bit for bit the reference's Greater, Cast and Multiply.
-  registerFast('wasm', RELU_GRAD, ({ inputs }) => {
-    const { dy, y } = inputs;
-    if (dy.dtype !== 'float32' || y.dtype !== 'float32' || !tf.util.arraysEqual(dy.shape, y.shape)) {
-      return reluGradReference(dy as tf.Tensor, y as tf.Tensor);
-    }
-    const out = heapOutputInfo([...dy.shape], 'float32');
-    wasmKernels().reluGrad(heapOffset(dy), heapOffset(y), heapOffset(out), tf.util.sizeFromShape(dy.shape));
-    return out;
-  });
   // One pass over memory per weight instead of a dozen elementwise kernels.
   registerFast('wasm', ADAM_UPDATE, ({ inputs, attrs }) => {
     const { w, g, m, v } = inputs;

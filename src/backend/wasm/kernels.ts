@@ -25,7 +25,6 @@ export interface WasmKernels {
   lstmForward(gates: number, cprev: number, acts: number, c: number, tau: number, h: number, n: number, units: number): void;
   lstmBackward(dout: number, dhnext: number, dcnext: number, acts: number, tau: number, cprev: number,
     dz: number, dcprev: number, n: number, units: number): void;
-  reluGrad(dy: number, y: number, out: number, n: number): void;
   /** x [batch, rows, cols] -> out [batch, cols, rows], 4-byte elements. */
   transpose2d(x: number, out: number, batch: number, rows: number, cols: number): void;
   /** x [rows, cols] -> out [cols], the sum of the rows. */

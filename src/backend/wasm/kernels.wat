@@ -213,37 +213,6 @@
         (br $rows)))
   )
 
-  ;; ---- ReLU's gradient (relu-grad in install.ts) ----
-  ;; out = dy * (y > 0 ? 1 : 0) over n floats: the tfjs ops' Greater, Cast and
-  ;; Multiply in one pass, bit for bit (a multiply by 1 or 0, so -0 stays -0).
-  (func (export "reluGrad") (param $dy i32) (param $y i32) (param $out i32) (param $n i32)
-    (local $i i32) (local $end4 i32) (local $end i32)
-    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $end4 (i32.and (local.get $end) (i32.const -16)))
-    (local.set $i (i32.const 0))
-    (block $done4
-      (loop $simd
-        (br_if $done4 (i32.ge_u (local.get $i) (local.get $end4)))
-        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
-          (f32x4.mul
-            (v128.load align=4 (i32.add (local.get $dy) (local.get $i)))
-            (v128.and
-              (f32x4.gt (v128.load align=4 (i32.add (local.get $y) (local.get $i))) (v128.const f32x4 0 0 0 0))
-              (v128.const f32x4 1 1 1 1))))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br $simd)))
-    (block $done
-      (loop $scalar
-        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
-        (f32.store (i32.add (local.get $out) (local.get $i))
-          (f32.mul
-            (f32.load (i32.add (local.get $dy) (local.get $i)))
-            (select (f32.const 1) (f32.const 0)
-              (f32.gt (f32.load (i32.add (local.get $y) (local.get $i))) (f32.const 0)))))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $scalar)))
-  )
-
   ;; ---- Transpose of the last two axes (matmul.ts) ----
   ;; x [batch, rows, cols] -> out [batch, cols, rows], 4-byte elements, in tiles of
   ;; 16 x 16 so that both the reads and the writes stay within a few cache lines.
