@@ -24,6 +24,9 @@ export type ThreatModel = (typeof THREATS)[number];
 export const ATTACKS = ['none', 'fgsm', 'fgsm-targeted', 'eot-fgsm', 'pgd', 'eot-pgd'] as const;
 export type AttackName = (typeof ATTACKS)[number];
 
+export const ATTACK_GRADIENTS = ['stable', 'float32'] as const;
+export type AttackGradient = (typeof ATTACK_GRADIENTS)[number];
+
 export const BASE_LAYER = ['frozen', 'fine-tune', 'scratch'] as const;
 export type BaseLayer = (typeof BASE_LAYER)[number];
 
@@ -63,6 +66,13 @@ export interface EvalResult {
   targetHits?: number;
   backend: BackendInfo;
   seconds: number;
+  /** Per-example correctness over [start, end): experiments/example-bits.ts. Absent in results of older versions. */
+  correctBits?: string;
+  /**
+   * How the attack's loss gradient was computed: 'stable' (the label entry of dNLL/dlogits as
+   * -sum of the other probabilities) or 'float32' (the paper's numerics). Absent: float32 (older results).
+   */
+  gradient?: AttackGradient;
   /** The attack as run, every default filled in (EOT draws K, PGD steps, step size, random start, target choice). */
   attackParams?: { eotSamples: number; steps: number; stepSize: number; randomStart: boolean; target: string };
 }
