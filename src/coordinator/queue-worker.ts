@@ -57,6 +57,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<{ done: 
   const name = workerName();
   const producer = new Queue(opts.queue, { connection });
   const pools = new Map<string, { pool: WorkerPool; fingerprint: string }>();
+  const retired: WorkerPool[] = [];
   const grids = new Map<string, Job[]>();
   const active = new Map<string, { job: BullJob<QueueJobData, QueueJobResult>; token?: string }>();
   const pending = new Set<Promise<void>>();
@@ -64,8 +65,9 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<{ done: 
   let done = 0;
   let failed = 0;
 
+  const poolKey = (d: QueueJobData) => JSON.stringify([d.config.dataset, d.config.dataDir ?? null, d.config.backend]);
   const poolFor = (d: QueueJobData) => {
-    const key = JSON.stringify([d.config.dataset, d.config.dataDir ?? null, d.config.backend]);
+    const key = poolKey(d);
     let entry = pools.get(key);
     if (!entry) {
       const dataset = loadShared(resolveDataset({ dataset: d.config.dataset, dataDir: d.config.dataDir }));
@@ -80,7 +82,14 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<{ done: 
     const id = job.id ?? queueJobId(d.run, d.job.id);
     active.set(id, { job, token });
     try {
-      const entry = poolFor(d);
+      let entry = poolFor(d);
+      if (entry.fingerprint !== d.datasetFingerprint) {
+        // The files may have changed since this worker loaded them (fixed, or replaced): look again
+        // once. The old pool may still be running other jobs; it closes with the worker.
+        retired.push(entry.pool);
+        pools.delete(poolKey(d));
+        entry = poolFor(d);
+      }
       if (entry.fingerprint !== d.datasetFingerprint) {
         throw new UnrecoverableError(`the dataset ${d.config.dataset} on ${name} (fingerprint ${entry.fingerprint}) is not the one the run was submitted with (${d.datasetFingerprint})`);
       }
@@ -163,7 +172,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<{ done: 
   });
 
   let poolsClosed: Promise<unknown> | undefined;
-  const closePools = () => (poolsClosed ??= Promise.all([...pools.values()].map((p) => p.pool.close())));
+  const closePools = () => (poolsClosed ??= Promise.all([...[...pools.values()].map((p) => p.pool), ...retired].map((p) => p.close())));
 
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
