@@ -8,7 +8,7 @@ import type { AggregateGroup } from './aggregate.js';
 import { DASH, fmt1, fmtEps, fmtSigned1, fmtSummary, markdownTable, sameEps, settingKey, settingLabel, type Setting } from './format.js';
 import { PAPER_EPS, PAPER_TABLES, PAPER_TRANSFER_SOURCE, paperAccuracy, type PaperTable } from './paper.js';
 
-interface Row {
+export interface Row {
   label: string;
   group?: AggregateGroup;
   /** Undefined: the paper has no comparable number. */
@@ -42,7 +42,7 @@ function atPaperEps(series: AggregateGroup[], shown: Set<AggregateGroup>): Aggre
   return g;
 }
 
-function tableI(gs: AggregateGroup[], s: Setting, shown: Set<AggregateGroup>): Row[] {
+export function tableI(gs: AggregateGroup[], s: Setting, shown: Set<AggregateGroup>): Row[] {
   return MODELS.flatMap((model): Row[] => {
     const clean = gs.filter((g) => g.threat === 'clean' && g.attack === 'none' && g.model === model);
     const paper = paperAccuracy('I', model, s);
@@ -53,7 +53,7 @@ function tableI(gs: AggregateGroup[], s: Setting, shown: Set<AggregateGroup>): R
   });
 }
 
-function tableII(gs: AggregateGroup[], s: Setting, source: ModelName, shown: Set<AggregateGroup>): Row[] {
+export function tableII(gs: AggregateGroup[], s: Setting, source: ModelName, shown: Set<AggregateGroup>): Row[] {
   return MODELS.map((model): Row => {
     const paper = paperAccuracy('II', model, { dataset: s.dataset, source });
     const series = gs.filter((g) => g.threat === 'transfer' && g.attack === 'fgsm' && g.source === source && g.model === model);
@@ -66,7 +66,7 @@ function tableII(gs: AggregateGroup[], s: Setting, source: ModelName, shown: Set
   });
 }
 
-function tableIII(gs: AggregateGroup[], s: Setting, eotLabel: string, shown: Set<AggregateGroup>): Row[] {
+export function tableIII(gs: AggregateGroup[], s: Setting, eotLabel: string, shown: Set<AggregateGroup>): Row[] {
   const whiteBox = (model: ModelName, attack: string) =>
     gs.filter((g) => g.threat === 'white-box' && g.attack === attack && g.model === model && (g.source ?? model) === model);
   return MODELS.flatMap((model): Row[] => {
@@ -79,6 +79,12 @@ function tableIII(gs: AggregateGroup[], s: Setting, eotLabel: string, shown: Set
     }
     return rows;
   });
+}
+
+/** The models transfer FGSM was crafted on, one Table II each; the paper's source when there is none yet. */
+function transferSources(gs: AggregateGroup[]): ModelName[] {
+  const found = gs.filter((g) => g.threat === 'transfer' && g.attack === 'fgsm' && g.source !== undefined).map((g) => g.source!);
+  return MODELS.filter((m) => found.includes(m) || (m === PAPER_TRANSFER_SOURCE && found.length === 0));
 }
 
 const INTRO: Record<PaperTable, string> = {
@@ -121,9 +127,7 @@ export function renderPaperTables(
     for (const s of settings) {
       const gs = inSetting(s);
       if (table === 'II') {
-        const found = gs.filter((g) => g.threat === 'transfer' && g.attack === 'fgsm' && g.source !== undefined).map((g) => g.source!);
-        const sources = MODELS.filter((m) => found.includes(m) || (m === PAPER_TRANSFER_SOURCE && found.length === 0));
-        for (const source of sources) {
+        for (const source of transferSources(gs)) {
           out.push(`### ${settingLabel(s)} · crafted on ${source}`, '', ...renderRows(tableII(gs, s, source, shown)), '');
         }
         continue;
@@ -132,5 +136,41 @@ export function renderPaperTables(
       out.push(`### ${settingLabel(s)}`, '', ...renderRows(rows), '');
     }
   }
+  return out;
+}
+
+/** One measured cell of Tables I-III, for the plots and the per-seed table. */
+export interface PaperCell {
+  table: PaperTable;
+  /** The sub-table: 'mnist · test split' (Table I), 'mnist · pixel eps · test split · crafted on NormalNet' (II). */
+  setting: string;
+  /** The row label as in the table: 'GlanceAgain (EOT-10)', 'NormalNet (white-box)'. */
+  label: string;
+  group: AggregateGroup;
+  /** Undefined: the paper has no comparable number. */
+  paper?: number;
+}
+
+/** The cells of Tables I-III that have results, in the tables' order; rows without results are left out. */
+export function paperCells(groups: readonly AggregateGroup[], settings: readonly Setting[], opts: { eotLabel: string }): PaperCell[] {
+  const out: PaperCell[] = [];
+  const shown = new Set<AggregateGroup>();
+  const add = (table: PaperTable, setting: string, rows: Row[]) => {
+    for (const r of rows) if (r.group) out.push({ table, setting, label: r.label, group: r.group, ...(r.paper !== undefined ? { paper: r.paper } : {}) });
+  };
+  const seen = new Set<string>();
+  for (const s of settings) {
+    const key = `${s.dataset}|${s.split}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    add('I', `${s.dataset} · ${s.split} split`, tableI(groups.filter((g) => g.dataset === s.dataset && g.split === s.split), s, shown));
+  }
+  for (const s of settings) {
+    const gs = groups.filter((g) => settingKey(g) === settingKey(s));
+    for (const source of transferSources(gs)) {
+      add('II', `${settingLabel(s)} · crafted on ${source}`, tableII(gs, s, source, shown));
+    }
+  }
+  for (const s of settings) add('III', settingLabel(s), tableIII(groups.filter((g) => settingKey(g) === settingKey(s)), s, opts.eotLabel, shown));
   return out;
 }

@@ -9,6 +9,14 @@ import type { ModelName } from '../experiments/types.js';
 
 export type PaperTable = 'I' | 'II' | 'III';
 
+/**
+ * The paper's full reference, printed at the end of every report. Its text names
+ * no venue or date; its latest reference was accessed in August 2022.
+ */
+export const PAPER_REFERENCE =
+  'Anudeep Das. "GlanceAgain: Adversarial Defense using Recurrent Layers". David R. Cheriton School of Computer Science, ' +
+  'University of Waterloo, Waterloo, Ontario, Canada (a38das@uwaterloo.ca). Undated; its latest reference was accessed in August 2022.';
+
 /** The dataset the paper's numbers are for. */
 export const PAPER_DATASET = 'mnist';
 /** The FGSM step the paper used for Tables II and III. */
