@@ -45,6 +45,17 @@ export function ci95HalfWidth(xs: readonly number[]): number {
   return (studentTQuantile(0.975, n - 1) * sampleSd(xs)) / Math.sqrt(n);
 }
 
+/**
+ * Half-width of the 95% prediction interval for one more run:
+ * t_{0.975, n-1} * sd * sqrt(1 + 1/n). The paper reports a single run, so its
+ * value is compared with where one run of ours would fall, not with our mean.
+ */
+export function predictionHalfWidth(xs: readonly number[]): number {
+  const n = xs.length;
+  if (n < 2) return NaN;
+  return studentTQuantile(0.975, n - 1) * sampleSd(xs) * Math.sqrt(1 + 1 / n);
+}
+
 export function min(xs: readonly number[]): number {
   return xs.length === 0 ? NaN : Math.min(...xs);
 }

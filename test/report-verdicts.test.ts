@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { predictionHalfWidth } from '../src/report/stats.js';
+import { buildSummary } from '../src/report/summary.js';
+import { judge, MAX_PREDICTION_HALF_WIDTH, renderVerdicts, verdictBlockers } from '../src/report/verdicts.js';
+import { seeds } from './report-fixtures.js';
+import type { EvalResult } from '../src/experiments/types.js';
+
+/*
+ * Hand-computed: accuracies 90, 91, 92 -> mean 91, sd 1, t(0.975, 2) = 4.302653,
+ * prediction half-width 4.302653 * 1 * sqrt(1 + 1/3) = 4.96828, 95% CI half-width
+ * 4.302653 / sqrt(3) = 2.48414. On the test split the paper's value may lie up
+ * to 4.968 + 2 = 6.968 from 91: in [84.03, 97.97].
+ */
+describe('prediction interval and verdict rule', () => {
+  it('prediction half-width is t sd sqrt(1 + 1/n)', () => {
+    expect(predictionHalfWidth([90, 91, 92])).toBeCloseTo(4.96828, 4);
+    expect(predictionHalfWidth([5])).toBeNaN();
+  });
+
+  it('reproduced inside the widened interval, higher or lower outside it', () => {
+    const acc = [90, 91, 92];
+    expect(judge(96, acc, 'test').verdict).toBe('reproduced');
+    expect(judge(97.9, acc, 'test').verdict).toBe('reproduced');
+    expect(judge(98.1, acc, 'test').verdict).toBe('not reproduced (lower)');
+    expect(judge(84.1, acc, 'test').verdict).toBe('reproduced');
+    expect(judge(83.9, acc, 'test').verdict).toBe('not reproduced (higher)');
+    // The training split adds no tolerance: 96 > 91 + 4.968.
+    expect(judge(96, acc, 'train').verdict).toBe('not reproduced (lower)');
+    expect(judge(95.9, acc, 'train').verdict).toBe('reproduced');
+  });
+
+  it('inconclusive with fewer than 3 seeds or a too wide interval; blocked runs give none', () => {
+    expect(judge(91, [90, 92], 'test')).toEqual({ verdict: 'inconclusive', reason: '2 seeds; a verdict needs 3' });
+    // sd 20: half-width 4.303 * 20 * 1.155 = 99.4 > 10.
+    const wide = judge(70, [50, 70, 90], 'test');
+    expect(wide.verdict).toBe('inconclusive');
+    expect(wide.reason).toContain(`wider than ±${MAX_PREDICTION_HALF_WIDTH}`);
+    expect(judge(91, [90, 91, 92], 'test', true).verdict).toBe('no verdict');
+    expect(judge(91, [], 'test').verdict).toBe('no result');
+  });
+
+  it('names what blocks verdicts', () => {
+    expect(verdictBlockers({ preset: 'paper' })).toEqual([]);
+    expect(verdictBlockers({ preset: 'smoke', evalLimit: 1000, trainLimit: 2000, partial: { done: 3, total: 4 } })).toEqual([
+      'smoke preset (one epoch on a slice)', 'partial run (3 of 4 jobs)',
+      'evaluated on the first 1000 images only', 'trained on the first 2000 images only',
+    ]);
+  });
+});
+
+/** A paper-shaped run: clean, transfer and white-box FGSM at 0.3 over 3 seeds of 1000 images. */
+function paperRun(gradient?: 'stable' | 'float32', glanceTransfer = [5, 6, 4]): EvalResult[] {
+  const g = gradient ? { gradient } : {};
+  const wb = (model: EvalResult['model']) => ({ model, threat: 'white-box', attack: 'fgsm', source: model, eps: 0.3, ...g }) as const;
+  return [
+    ...seeds({ model: 'NormalNet' }, [971, 972, 970]),
+    ...seeds({ model: 'AdvNet' }, [973, 974, 972]),
+    ...seeds({ model: 'GlanceAgain' }, [982, 981, 983]),
+    ...seeds({ model: 'AdvNet', threat: 'transfer', attack: 'fgsm', source: 'NormalNet', eps: 0.3, ...g }, [944, 945, 943]),
+    ...seeds({ model: 'GlanceAgain', threat: 'transfer', attack: 'fgsm', source: 'NormalNet', eps: 0.3, ...g }, glanceTransfer),
+    ...seeds(wb('NormalNet'), [67, 66, 68]),
+    ...seeds(wb('AdvNet'), [871, 870, 872]),
+    ...seeds(wb('GlanceAgain'), [521, 520, 522]),
+  ];
+}
+
+describe('verdicts of a run', () => {
+  it('judges every Table I-III cell and says which claims fail', () => {
+    const s = buildSummary(paperRun('stable'), { preset: 'paper' });
+    expect(s.verdicts).toHaveLength(9);
+    const glance = s.verdicts.find((v) => v.table === 'II' && v.model === 'GlanceAgain')!;
+    expect(glance.mean).toBeCloseTo(0.5, 10);
+    expect(glance.verdict).toBe('not reproduced (lower)');
+    expect(glance.gradient).toBe('stable');
+    expect(s.verdicts.filter((v) => v.verdict === 'reproduced')).toHaveLength(8);
+    const md = renderVerdicts(s.verdicts, s.blockers, () => []).join('\n');
+    expect(md).toContain('| II | GlanceAgain | mnist · pixel eps · test split | stable | 91.2 | 0.5 (0.3–0.7) [3] |');
+    expect(md).toContain("8 of 9 claims reproduced");
+    expect(md).toContain("Table II GlanceAgain: ours 0.5% (95% CI 0.3–0.7) against the paper's 91.2%, lower");
+  });
+
+  it('shows both gradients where a run has both, Table I once', () => {
+    const both = [...paperRun('stable'), ...paperRun('float32', [900, 910, 920]).filter((r) => r.attack !== 'none')];
+    const s = buildSummary(both, { preset: 'paper' });
+    expect(s.verdicts).toHaveLength(15);
+    const ii = s.verdicts.filter((v) => v.table === 'II' && v.model === 'GlanceAgain');
+    expect(ii.map((v) => [v.gradient, v.verdict])).toEqual([['float32', 'reproduced'], ['stable', 'not reproduced (lower)']]);
+  });
+
+  it('a smoke run gives numbers and no verdict', () => {
+    const s = buildSummary(paperRun('stable'), { preset: 'smoke', evalLimit: 1000 });
+    expect(s.verdicts.every((v) => v.verdict === 'no verdict')).toBe(true);
+    const md = renderVerdicts(s.verdicts, s.blockers, () => []).join('\n');
+    expect(md).toContain('**No verdicts: this run cannot support them.** Smoke preset');
+    expect(md).not.toContain('claims reproduced');
+  });
+});
