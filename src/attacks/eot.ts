@@ -18,6 +18,7 @@ import { PIXELS } from '../experiments/models.js';
 import type { Net } from '../paper/net.js';
 import { concatDraws, type GlanceDraw } from '../paper/transforms.js';
 import { inputGradient } from './fgsm.js';
+import { type AttackObjective, FLOAT32_CE } from './loss.js';
 import type { BatchRandom } from './random.js';
 
 /** Rows (samples x draws) of one stacked forward/backward pass. */
@@ -25,7 +26,7 @@ export const EOT_MAX_ROWS = 2048;
 
 /**
  * The input gradient averaged over the given draws (one per entry, each for all n
- * samples): (1/K) sum_k grad_x meanNLL(net(x, draws[k]), labels). Call inside tf.tidy.
+ * samples): (1/K) sum_k grad_x meanLoss(net(x, draws[k]), labels) (loss.ts). Call inside tf.tidy.
  */
 export function eotGradient(
   net: Net,
@@ -33,6 +34,7 @@ export function eotGradient(
   labels: tf.Tensor1D,
   draws: readonly GlanceDraw[],
   maxRows = EOT_MAX_ROWS,
+  objective: AttackObjective = FLOAT32_CE,
 ): tf.Tensor2D {
   const n = x.shape[0];
   const K = draws.length;
@@ -44,7 +46,7 @@ export function eotGradient(
     const kc = chunk.length;
     const parts = tf.tidy(() => {
       const xs = tf.tile(x, [kc, 1]) as tf.Tensor2D;
-      const g = inputGradient(net, xs, tf.tile(labels, [kc]) as tf.Tensor1D, concatDraws(chunk));
+      const g = inputGradient(net, xs, tf.tile(labels, [kc]) as tf.Tensor1D, concatDraws(chunk), objective);
       return tf.unstack(tf.reshape(g, [kc, n, PIXELS])) as tf.Tensor2D[];
     });
     for (const p of parts) sum = sum ? (tf.add(sum, p) as tf.Tensor2D) : p;
@@ -57,10 +59,17 @@ export function eotGradient(
  * model, the plain single-draw gradient (inputGradient); else eotGradient.
  * Call inside tf.tidy.
  */
-export function expectedGradient(net: Net, x: tf.Tensor2D, labels: tf.Tensor1D, K: number, random: BatchRandom): tf.Tensor2D {
-  if (!net.randomized) return inputGradient(net, x, labels);
-  if (K === 1) return inputGradient(net, x, labels, random.draw(net));
+export function expectedGradient(
+  net: Net,
+  x: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  K: number,
+  random: BatchRandom,
+  objective: AttackObjective = FLOAT32_CE,
+): tf.Tensor2D {
+  if (!net.randomized) return inputGradient(net, x, labels, undefined, objective);
+  if (K === 1) return inputGradient(net, x, labels, random.draw(net), objective);
   const draws: GlanceDraw[] = [];
   for (let k = 0; k < K; k++) draws.push(random.draw(net)!);
-  return eotGradient(net, x, labels, draws);
+  return eotGradient(net, x, labels, draws, EOT_MAX_ROWS, objective);
 }

@@ -18,18 +18,24 @@
  * every attack of the call (common random numbers: clean and attacked accuracy
  * differ only by the attack). It is always independent of the attack's draws.
  *
- * Sweeps share work: one-step attacks (fgsm, fgsm-targeted, eot-fgsm) that differ
- * only in eps or units share one gradient per batch — for GlanceAgain the same
- * draw(s) — and 'none' is classified once. PGD is recomputed per eps.
+ * Sweeps share work: one-step attacks (fgsm, fgsm-targeted, eot-fgsm, noise) that
+ * differ only in eps or units share one direction per batch — for GlanceAgain the
+ * same draw(s) — and 'none' is classified once. PGD and Square are recomputed per eps.
+ *
+ * PGD with R restarts runs R times with fresh per-sample generators (restart r:
+ * sampleRandom(..., r)); an example counts as correct only if the target model
+ * classifies it correctly after every restart, and as a target hit if any restart
+ * hits. Each row also says which examples were correct (`correctFlags`), from the
+ * same predictions as the count.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { AttackName, EpsUnits } from '../experiments/types.js';
 import type { SplitView } from '../data/shared.js';
 import type { Net } from '../paper/net.js';
 import { Stream } from '../paper/rng.js';
-import { type AttackSpec, chooseTargets, craft, isOneStep, resolveAttack, type ResolvedAttack } from './attack.js';
+import { type AttackSpec, chooseTargets, craft, isOneStep, isPgd, objectiveOf, resolveAttack, type ResolvedAttack } from './attack.js';
 import { expectedGradient } from './eot.js';
-import { signStep } from './fgsm.js';
+import { randomSigns, signStep } from './fgsm.js';
 import { sampleRandom } from './random.js';
 
 export interface EvaluateOptions {
@@ -58,6 +64,8 @@ export interface AttackCount {
   total: number;
   /** Targeted attacks: adversarial images classified as their target label. */
   targetHits?: number;
+  /** Per example of [start, end), in order: 1 where the target model was correct. */
+  correctFlags: Uint8Array;
   /** The attack as run, every default filled in. */
   spec: ResolvedAttack;
 }
@@ -86,6 +94,7 @@ export function evaluate(opts: EvaluateOptions): AttackCount[] {
     correct: 0,
     total: 0,
     ...(spec.targeted ? { targetHits: 0 } : {}),
+    correctFlags: new Uint8Array(end - start),
     spec,
   }));
   const groups = groupSpecs(specs);
@@ -99,13 +108,23 @@ export function evaluate(opts: EvaluateOptions): AttackCount[] {
     const evalDraw = sampleRandom(seed, Stream.evalTransforms, b0, n).draw(target);
     const classify = (xAdv: () => tf.Tensor2D): Int32Array =>
       tf.tidy(() => tf.argMax(target.forward(xAdv(), evalDraw), 1).dataSync() as Int32Array);
-    const count = (i: number, pred: Int32Array, targets?: Int32Array) => {
+    /** Records a row's outcome on the batch: correct[k] and hit[k] per sample. */
+    const record = (i: number, correct: Uint8Array, hit?: Uint8Array) => {
       const row = rows[i];
       row.total += n;
+      row.correctFlags.set(correct, b0 - start);
       for (let k = 0; k < n; k++) {
-        if (pred[k] === labels[k]) row.correct++;
-        if (targets && pred[k] === targets[k]) row.targetHits!++;
+        row.correct += correct[k];
+        if (hit) row.targetHits! += hit[k];
       }
+    };
+    const outcome = (pred: Int32Array, targets?: Int32Array) => ({
+      correct: Uint8Array.from(pred, (p, k) => (p === labels[k] ? 1 : 0)),
+      hit: targets ? Uint8Array.from(pred, (p, k) => (p === targets[k] ? 1 : 0)) : undefined,
+    });
+    const count = (i: number, pred: Int32Array, targets?: Int32Array) => {
+      const o = outcome(pred, targets);
+      record(i, o.correct, o.hit);
     };
     try {
       for (const group of groups) {
@@ -117,8 +136,9 @@ export function evaluate(opts: EvaluateOptions): AttackCount[] {
           for (const i of group) count(i, pred);
         } else if (isOneStep(first)) {
           const grad = tf.tidy(() => {
+            if (first.name === 'noise') return randomSigns(random);
             const attacked = targets ? tf.tensor1d(targets, 'int32') : y;
-            return expectedGradient(source, x, attacked, first.eotSamples, random);
+            return expectedGradient(source, x, attacked, first.eotSamples, random, objectiveOf(first));
           });
           try {
             for (const i of group) {
@@ -129,12 +149,23 @@ export function evaluate(opts: EvaluateOptions): AttackCount[] {
             grad.dispose();
           }
         } else {
-          const xAdv = craft(source, x, y, first, random, targets);
-          try {
-            count(group[0], classify(() => xAdv), targets);
-          } finally {
-            xAdv.dispose();
+          const restarts = isPgd(first.name) ? first.restarts : 1;
+          const correct = new Uint8Array(n).fill(1);
+          const hit = targets ? new Uint8Array(n) : undefined;
+          // Once every example has fallen (untargeted), no restart can change the outcome.
+          for (let r = 0; r < restarts && (hit || correct.includes(1)); r++) {
+            const xAdv = craft(source, x, y, first, r === 0 ? random : sampleRandom(seed, Stream.attack, b0, n, r), targets);
+            try {
+              const o = outcome(classify(() => xAdv), targets);
+              for (let k = 0; k < n; k++) {
+                correct[k] &= o.correct[k];
+                if (hit) hit[k] |= o.hit![k];
+              }
+            } finally {
+              xAdv.dispose();
+            }
           }
+          record(group[0], correct, hit);
         }
       }
     } finally {
@@ -149,13 +180,13 @@ export function evaluate(opts: EvaluateOptions): AttackCount[] {
 
 /**
  * Indices of specs that share their work: all 'none'; one-step attacks equal but for
- * eps and units; every multi-step attack alone.
+ * eps and units; every other attack alone.
  */
 function groupSpecs(specs: readonly ResolvedAttack[]): number[][] {
   const byKey = new Map<string, number[]>();
   const groups: number[][] = [];
   specs.forEach((s, i) => {
-    const key = s.name === 'none' ? 'none' : isOneStep(s) ? JSON.stringify([s.name, s.targeted, s.target, s.eotSamples]) : undefined;
+    const key = s.name === 'none' ? 'none' : isOneStep(s) ? JSON.stringify([s.name, s.targeted, s.target, s.eotSamples, s.gradient]) : undefined;
     const g = key === undefined ? undefined : byKey.get(key);
     if (g) g.push(i);
     else {

@@ -5,6 +5,8 @@
  * pixel units, onto [0,1]. Against a randomised model every step's gradient uses
  * fresh transform draws: one for `pgd` (the single-draw white-box), K for
  * `eot-pgd` (EOT-PGD). With 1 step of size eps and no random start it is FGSM.
+ * The loss ascended is cross-entropy or a margin (loss.ts); one call is one
+ * restart, whose randomness is `random` (evaluate.ts runs the restarts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { PIXELS } from '../experiments/models.js';
@@ -15,7 +17,7 @@ import { clipsToPixels, pixelEps } from './eps.js';
 import { project, signStep } from './fgsm.js';
 import type { BatchRandom } from './random.js';
 
-export type PgdOptions = Pick<ResolvedAttack, 'eps' | 'units' | 'targeted' | 'eotSamples' | 'steps' | 'stepSize' | 'randomStart'>;
+export type PgdOptions = Pick<ResolvedAttack, 'eps' | 'units' | 'targeted' | 'eotSamples' | 'steps' | 'stepSize' | 'randomStart' | 'loss' | 'gradient'>;
 
 /** PGD from x [n, 784] on labels (targets when targeted). Returns a new tensor; intermediate steps are freed. */
 export function pgd(net: Net, x: tf.Tensor2D, labels: tf.Tensor1D, opts: PgdOptions, random: BatchRandom): tf.Tensor2D {
@@ -29,7 +31,7 @@ export function pgd(net: Net, x: tf.Tensor2D, labels: tf.Tensor1D, opts: PgdOpti
     : x;
   for (let step = 0; step < opts.steps; step++) {
     const next = tf.tidy(() => {
-      const grad = expectedGradient(net, cur, labels, opts.eotSamples, random);
+      const grad = expectedGradient(net, cur, labels, opts.eotSamples, random, { loss: opts.loss, gradient: opts.gradient });
       return project(signStep(cur, grad, opts.stepSize, opts.units, opts.targeted), x, opts.eps, opts.units);
     });
     if (cur !== x) cur.dispose();

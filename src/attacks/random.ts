@@ -1,6 +1,7 @@
 /**
  * The randomness of an attack on one batch: transform draws for the attack
- * gradient, the random start of PGD and random target labels.
+ * gradient (or Square's queries), the random start of PGD, the signs of 'noise'
+ * (both from `uniform`), random target labels and Square's search.
  *
  * Two sources behind one interface:
  *  - `batchRandom(rng, n)`: everything drawn in sequence from one generator (the
@@ -8,7 +9,8 @@
  *  - `sampleRandom(seed, stream, start, n)`: one generator per sample and purpose,
  *    seeded with the sample's absolute index in the split. Sample i then sees the
  *    same numbers whatever batch or shard it is evaluated in, so shard counts add
- *    up to the whole-slice counts exactly.
+ *    up to the whole-slice counts exactly. Each restart of PGD gets generators of
+ *    its own (`restart`); restart 0's are those of a single run.
  */
 import { CLASSES } from '../experiments/models.js';
 import type { Net } from '../paper/net.js';
@@ -18,8 +20,13 @@ import { concatDraws, type GlanceDraw } from '../paper/transforms.js';
 export interface BatchRandom {
   /** Samples in the batch. */
   readonly n: number;
-  /** A fresh transform draw for the batch; undefined (and nothing consumed) for a deterministic net. */
-  draw(net: Net): GlanceDraw | undefined;
+  /**
+   * A fresh transform draw for the batch, or for the samples `rows` of it only;
+   * undefined (and nothing consumed) for a deterministic net.
+   */
+  draw(net: Net, rows?: readonly number[]): GlanceDraw | undefined;
+  /** The generator of sample i's own search (Square's squares and signs). */
+  searchRng(i: number): Rng;
   /** n * per numbers uniform in [lo, hi), sample-major. */
   uniform(per: number, lo: number, hi: number): Float32Array;
   /** For each label y, a label uniform over the other CLASSES - 1. */
@@ -30,7 +37,8 @@ export interface BatchRandom {
 export function batchRandom(rng: Rng, n: number): BatchRandom {
   return {
     n,
-    draw: (net) => net.draw(rng, n),
+    draw: (net, rows) => net.draw(rng, rows?.length ?? n),
+    searchRng: () => rng,
     uniform: (per, lo, hi) => {
       const out = new Float32Array(n * per);
       for (let j = 0; j < out.length; j++) out[j] = rng.uniform(lo, hi);
@@ -41,28 +49,33 @@ export function batchRandom(rng: Rng, n: number): BatchRandom {
 }
 
 /** What a per-sample generator is for: separate generators, so one never shifts another. */
-const PURPOSE = { draws: 1, start: 2, targets: 3 } as const;
+const PURPOSE = { draws: 1, start: 2, targets: 3, search: 4 } as const;
+/** Restart r of an attack uses purposes shifted by r * RESTART_STRIDE: fresh numbers, restart 0 unchanged. */
+const RESTART_STRIDE = 8;
 
 /**
  * One generator per sample and purpose: sample `start + i` of the split uses
- * Rng(mix(seed, start + i, purpose), stream).
+ * Rng(mix(seed, start + i, purpose + restart * 8), stream).
  */
-export function sampleRandom(seed: number, stream: number, start: number, n: number): BatchRandom {
+export function sampleRandom(seed: number, stream: number, start: number, n: number, restart = 0): BatchRandom {
+  if (!(Number.isInteger(restart) && restart >= 0)) throw new RangeError(`sampleRandom: restart must be an integer >= 0, got ${restart}`);
   const cache = new Map<number, Rng[]>();
   const rngs = (purpose: number): Rng[] => {
     let r = cache.get(purpose);
     if (!r) {
-      r = Array.from({ length: n }, (_, i) => sampleRng(seed, stream, start + i, purpose));
+      r = Array.from({ length: n }, (_, i) => sampleRng(seed, stream, start + i, purpose + restart * RESTART_STRIDE));
       cache.set(purpose, r);
     }
     return r;
   };
   return {
     n,
-    draw: (net) => {
+    draw: (net, rows) => {
       if (!net.randomized) return undefined;
-      return concatDraws(rngs(PURPOSE.draws).map((r) => net.draw(r, 1)!));
+      const r = rngs(PURPOSE.draws);
+      return concatDraws((rows ? rows.map((i) => r[i]) : r).map((ri) => net.draw(ri, 1)!));
     },
+    searchRng: (i) => rngs(PURPOSE.search)[i],
     uniform: (per, lo, hi) => {
       const out = new Float32Array(n * per);
       const r = rngs(PURPOSE.start);

@@ -10,7 +10,7 @@ import { STAGES, type ExperimentConfig, type RunOptions } from '../experiments/c
 import { PRESETS, PRESET_NAMES } from '../experiments/presets.js';
 import { resolveShard } from '../experiments/shard.js';
 import { mergeConfig, validateConfig } from '../experiments/validate.js';
-import { ATTACKS, BACKENDS, BASE_LAYER, EPS_UNITS, MODELS, RESAMPLING, SPLITS } from '../experiments/types.js';
+import { ATTACK_GRADIENTS, ATTACKS, PGD_LOSSES, BACKENDS, BASE_LAYER, EPS_UNITS, MODELS, RESAMPLING, SPLITS } from '../experiments/types.js';
 
 export interface RawOptions {
   preset: string;
@@ -35,6 +35,11 @@ export interface RawOptions {
   resampling?: string;
   eotSamples?: string;
   pgdSteps?: string;
+  pgdRestarts?: string;
+  pgdLoss?: string;
+  squareQueries?: string;
+  attackGradient?: string;
+  attackLimit?: string;
   advEps?: string;
   advMix?: string;
   advUnits?: string;
@@ -59,6 +64,16 @@ function number(option: string, s: string | undefined): number | undefined {
   return n;
 }
 const numbers = (option: string, s: string | undefined) => list(s)?.map((x) => number(option, x)!);
+
+/** --attack-limit square=1000,pgd=2000 -> { square: 1000, pgd: 2000 } (checked by validateConfig). */
+function attackLimits(s: string | undefined): Record<string, number> | undefined {
+  const entries = list(s)?.map((item) => {
+    const m = /^([a-z-]+)=(.+)$/.exec(item);
+    if (!m) throw errors.badOption('--attack-limit', s, 'attack=n pairs, e.g. square=1000,pgd=2000');
+    return [m[1], number('--attack-limit', m[2])!] as const;
+  });
+  return entries && Object.fromEntries(entries);
+}
 
 /** --seeds 5 means seeds 1..5; --seeds 3,7,11 lists them. */
 function seeds(s: string | undefined): number[] | undefined {
@@ -97,6 +112,11 @@ export function addConfigOptions(cmd: Command, defaultPreset: string): Command {
     .option('--resampling <mode>', `GlanceAgain resampling: ${RESAMPLING.join(' | ')}` + d(p.glance.resampling))
     .option('--eot-samples <k>', 'EOT: transform draws averaged per gradient' + d(p.eotSamples))
     .option('--pgd-steps <n>', 'PGD steps' + d(p.pgd.steps))
+    .option('--pgd-restarts <r>', 'PGD random restarts; an image counts as robust only if it survives every one' + d(p.pgd.restarts))
+    .option('--pgd-loss <loss>', `PGD loss: ${PGD_LOSSES.join(' | ')} (cw: Carlini-Wagner margin, dlr: AutoAttack's DLR)` + d(p.pgd.loss))
+    .option('--square-queries <n>', 'Square attack: search iterations per image' + d(p.square.queries))
+    .option('--attack-gradient <list>', `gradient attacks run once per mode: ${ATTACK_GRADIENTS.join(',')} (float32: the paper's numerics, which round p(label) to 1 on confident images)` + d(p.attackGradients))
+    .option('--attack-limit <list>', 'evaluate an attack on the first n images only, e.g. square=1000,pgd=2000' + d(Object.entries(p.attackLimits).map(([a, n]) => `${a}=${n}`).join(',') || 'none'))
     .option('--adv-eps <x>', "AdvNet's adversarial-training eps" + d(p.train.advEps))
     .option('--adv-mix <x>', "AdvNet's weight of the clean loss" + d(p.train.advMix))
     .option('--adv-units <units>', `units of AdvNet's training eps: ${EPS_UNITS.join(' | ')} (for the normalized reading of the paper, train AdvNet in normalized units too)` + d(p.train.advUnits))
@@ -157,7 +177,10 @@ export function buildConfig(raw: RawOptions): ExperimentConfig {
     eps: numbers('--eps', raw.eps),
     epsUnits: list(raw.epsUnits),
     eotSamples: number('--eot-samples', raw.eotSamples),
-    pgd: { steps: number('--pgd-steps', raw.pgdSteps) },
+    pgd: { steps: number('--pgd-steps', raw.pgdSteps), restarts: number('--pgd-restarts', raw.pgdRestarts), loss: raw.pgdLoss },
+    square: { queries: number('--square-queries', raw.squareQueries) },
+    attackGradients: list(raw.attackGradient),
+    attackLimits: attackLimits(raw.attackLimit),
     backend: raw.backend,
   };
   return validateConfig(mergeConfig(preset as unknown as Record<string, unknown>, fromFile, flags));

@@ -3,7 +3,7 @@
  * Built from a preset, a --config file and command-line flags (in that order of
  * precedence, flags last), then validated once; everything downstream trusts it.
  */
-import type { AttackName, BackendChoice, BaseLayer, EpsUnits, ModelName, Resampling, Split, TrainConfig } from './types.js';
+import type { AttackGradient, AttackName, BackendChoice, PgdLoss, BaseLayer, EpsUnits, ModelName, Resampling, Split, TrainConfig } from './types.js';
 
 export interface ExperimentConfig {
   preset: string;
@@ -30,7 +30,14 @@ export interface ExperimentConfig {
   eps: number[];
   epsUnits: EpsUnits[];
   eotSamples: number;
-  pgd: { steps: number; randomStart: boolean };
+  /** PGD: steps, random start, random restarts (robust = survives each) and the loss ascended. */
+  pgd: { steps: number; randomStart: boolean; restarts: number; loss: PgdLoss };
+  /** Square: search iterations per image. */
+  square: { queries: number };
+  /** Each gradient attack runs once per mode (attacks/loss.ts): 'stable', 'float32' (the paper's numerics). */
+  attackGradients: AttackGradient[];
+  /** An attack evaluated on the first n images of the evaluation slice only (costly attacks). */
+  attackLimits: Partial<Record<AttackName, number>>;
   backend: BackendChoice;
 }
 

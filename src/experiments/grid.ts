@@ -12,7 +12,7 @@
  */
 import type { ExperimentConfig } from './config.js';
 import { baseSource, isRandomized, netSpec } from './models.js';
-import type { AttackName, EpsUnits, ModelName, ThreatModel } from './types.js';
+import { GRADIENT_ATTACKS, type AttackGradient, type AttackName, type EpsUnits, type ModelName, type ThreatModel } from './types.js';
 
 export interface TrainJob {
   kind: 'train';
@@ -34,6 +34,8 @@ export interface EvalJob {
   eps: number[];
   /** One-step attacks cover every unit of the run in one job (they share the gradient); others one unit. */
   epsUnits: EpsUnits[];
+  /** Gradient attacks: how the loss gradient is computed (attacks/loss.ts); the id carries it. */
+  gradient?: AttackGradient;
   start: number;
   end: number;
   deps: string[];
@@ -51,7 +53,13 @@ const EOT: AttackName[] = ['eot-fgsm', 'eot-pgd'];
  * draws) scaled differently, so one job evaluates them all (attacks/evaluate.ts
  * shares the gradient). Iterative attacks get a job per unit.
  */
-const ONE_STEP: AttackName[] = ['fgsm', 'fgsm-targeted', 'eot-fgsm'];
+const ONE_STEP: AttackName[] = ['fgsm', 'fgsm-targeted', 'eot-fgsm', 'noise'];
+
+/**
+ * Attacks of the attacked model alone: 'noise' ignores any source and Square
+ * queries the model's own scores, so they run under the white-box threat only.
+ */
+const OWN_MODEL: AttackName[] = ['noise', 'square'];
 
 /** The size of the evaluation split in images, before any limit. */
 export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
@@ -64,10 +72,18 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
   }
   const count = Math.min(config.eval.limit ?? splitSize, splitSize);
   const shards = Math.min(config.eval.shards, count);
-  const slices = Array.from({ length: shards }, (_, i) => [Math.floor((i * count) / shards), Math.floor(((i + 1) * count) / shards)]);
+  const cut = (count: number, shards: number) =>
+    Array.from({ length: shards }, (_, i) => [Math.floor((i * count) / shards), Math.floor(((i + 1) * count) / shards)]);
+  const slices = cut(count, shards);
+  // An attack with its own example limit is evaluated on the first n images, in as many shards as fit.
+  const slicesOf = (attack: AttackName) => {
+    const limit = config.attackLimits[attack];
+    return limit === undefined || limit >= count ? slices : cut(limit, Math.min(shards, limit));
+  };
+  const gradientsOf = (attack: AttackName): Array<AttackGradient | undefined> => (GRADIENT_ATTACKS.includes(attack) ? config.attackGradients : [undefined]);
   for (const seed of config.seeds) {
     for (const model of config.models) {
-      const cells: Array<{ threat: ThreatModel; attack: AttackName; source: ModelName; eps: number[]; units: EpsUnits[] }> = [
+      const cells: Array<{ threat: ThreatModel; attack: AttackName; source: ModelName; eps: number[]; units: EpsUnits[]; gradient?: AttackGradient }> = [
         { threat: 'clean', attack: 'none', source: model, eps: [0], units: ['pixel'] },
       ];
       for (const threat of config.threats) {
@@ -75,16 +91,19 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
         for (const attack of config.attacks) {
           // EOT averages over the source's randomness: only a randomised source has any.
           if (EOT.includes(attack) && !isRandomized(source)) continue;
+          if (OWN_MODEL.includes(attack) && threat !== 'white-box') continue;
           const groups = ONE_STEP.includes(attack) ? [config.epsUnits] : config.epsUnits.map((u) => [u]);
-          for (const units of groups) cells.push({ threat, attack, source, eps: config.eps, units });
+          for (const units of groups) {
+            for (const gradient of gradientsOf(attack)) cells.push({ threat, attack, source, eps: config.eps, units, ...(gradient ? { gradient } : {}) });
+          }
         }
       }
       for (const c of cells) {
-        for (const [start, end] of slices) {
+        for (const [start, end] of slicesOf(c.attack)) {
           const deps = [...new Set([trainId(model, seed), trainId(c.source, seed)])];
           jobs.push({
             kind: 'eval',
-            id: `eval/${model}/seed${seed}/${c.threat}/${c.attack}/${c.source}/${c.units.join('+')}/${config.eval.split}${start}-${end}`,
+            id: `eval/${model}/seed${seed}/${c.threat}/${c.attack}/${c.source}/${c.units.join('+')}${c.gradient ? `/${c.gradient}` : ''}/${config.eval.split}${start}-${end}`,
             model,
             seed,
             threat: c.threat,
@@ -92,6 +111,7 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
             source: c.source,
             eps: c.eps,
             epsUnits: c.units,
+            ...(c.gradient ? { gradient: c.gradient } : {}),
             start,
             end,
             deps,

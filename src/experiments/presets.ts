@@ -18,7 +18,10 @@ const base: ExperimentConfig = {
   eps: [0.3],
   epsUnits: ['pixel', 'normalized'],
   eotSamples: 10,
-  pgd: { steps: 40, randomStart: true },
+  pgd: { steps: 40, randomStart: true, restarts: 1, loss: 'ce' },
+  square: { queries: 1000 },
+  attackGradients: ['stable'],
+  attackLimits: {},
   backend: 'auto',
 };
 
@@ -34,7 +37,7 @@ export const PRESETS: Record<string, ExperimentConfig> = {
     attacks: ['fgsm', 'pgd'],
     eps: range(0, 0.5, 0.05),
     epsUnits: ['pixel'],
-    pgd: { steps: 10, randomStart: true },
+    pgd: { ...base.pgd, steps: 10 },
   },
   smoke: {
     ...base,

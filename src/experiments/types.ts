@@ -21,8 +21,15 @@ export type EpsUnits = (typeof EPS_UNITS)[number];
 export const THREATS = ['clean', 'transfer', 'white-box'] as const;
 export type ThreatModel = (typeof THREATS)[number];
 
-export const ATTACKS = ['none', 'fgsm', 'fgsm-targeted', 'eot-fgsm', 'pgd', 'eot-pgd'] as const;
+export const ATTACKS = ['none', 'fgsm', 'fgsm-targeted', 'eot-fgsm', 'pgd', 'eot-pgd', 'noise', 'square'] as const;
 export type AttackName = (typeof ATTACKS)[number];
+
+/** Attacks that follow the loss gradient (the others: 'noise', random signs; 'square', a score-based search). */
+export const GRADIENT_ATTACKS: readonly AttackName[] = ['fgsm', 'fgsm-targeted', 'eot-fgsm', 'pgd', 'eot-pgd'];
+
+/** PGD's loss: cross-entropy, Carlini-Wagner's margin max_{j != y} z_j - z_y, or AutoAttack's DLR. */
+export const PGD_LOSSES = ['ce', 'cw', 'dlr'] as const;
+export type PgdLoss = (typeof PGD_LOSSES)[number];
 
 export const ATTACK_GRADIENTS = ['stable', 'float32'] as const;
 export type AttackGradient = (typeof ATTACK_GRADIENTS)[number];
@@ -73,8 +80,20 @@ export interface EvalResult {
    * -sum of the other probabilities) or 'float32' (the paper's numerics). Absent: float32 (older results).
    */
   gradient?: AttackGradient;
-  /** The attack as run, every default filled in (EOT draws K, PGD steps, step size, random start, target choice). */
-  attackParams?: { eotSamples: number; steps: number; stepSize: number; randomStart: boolean; target: string };
+  /**
+   * The attack as run, every default filled in (EOT draws K, PGD steps, step size, random start, target
+   * choice; PGD's restarts and loss; Square's query budget).
+   */
+  attackParams?: {
+    eotSamples: number;
+    steps: number;
+    stepSize: number;
+    randomStart: boolean;
+    target: string;
+    restarts?: number;
+    loss?: PgdLoss;
+    queries?: number;
+  };
 }
 
 /** Training settings of an experiment (the same for every model; AdvNet's fields apply to AdvNet only). */

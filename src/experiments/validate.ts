@@ -5,7 +5,7 @@
 import { errors } from '../errors.js';
 import type { ExperimentConfig } from './config.js';
 import { baseSource, netSpec } from './models.js';
-import { ATTACKS, BACKENDS, BASE_LAYER, EPS_UNITS, MODELS, RESAMPLING, SPLITS } from './types.js';
+import { ATTACK_GRADIENTS, ATTACKS, type AttackName, BACKENDS, PGD_LOSSES, BASE_LAYER, EPS_UNITS, MODELS, RESAMPLING, SPLITS } from './types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -37,6 +37,16 @@ function optionalLimit(option: string, value: unknown): number | undefined {
 function obj(option: string, value: unknown): Obj {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw errors.badOption(option, value, 'an object');
   return value as Obj;
+}
+
+/** { attack: n }: every key an attack other than 'none', every n a positive integer. */
+function attackLimits(value: unknown): Partial<Record<AttackName, number>> {
+  const limits = obj('attack-limit', value);
+  const out: Partial<Record<AttackName, number>> = {};
+  for (const [attack, n] of Object.entries(limits)) {
+    out[oneOf('attack-limit', attack, ATTACKS.filter((a) => a !== 'none'))] = positiveInt(`attack-limit ${attack}`, n);
+  }
+  return out;
 }
 
 export function validateConfig(raw: unknown): ExperimentConfig {
@@ -82,7 +92,15 @@ export function validateConfig(raw: unknown): ExperimentConfig {
     eps,
     epsUnits: listOf('eps-units', c.epsUnits, EPS_UNITS),
     eotSamples: positiveInt('eot-samples', c.eotSamples),
-    pgd: { steps: positiveInt('pgd-steps', pgd.steps), randomStart: pgd.randomStart !== false },
+    pgd: {
+      steps: positiveInt('pgd-steps', pgd.steps),
+      randomStart: pgd.randomStart !== false,
+      restarts: positiveInt('pgd-restarts', pgd.restarts ?? 1),
+      loss: oneOf('pgd-loss', pgd.loss ?? 'ce', PGD_LOSSES),
+    },
+    square: { queries: positiveInt('square-queries', obj('square', c.square ?? {}).queries ?? 1000) },
+    attackGradients: listOf('attack-gradient', c.attackGradients ?? ['stable'], ATTACK_GRADIENTS),
+    attackLimits: attackLimits(c.attackLimits ?? {}),
     backend: oneOf('backend', c.backend, BACKENDS),
   };
   if (typeof c.dataDir === 'string' && c.dataDir) config.dataDir = c.dataDir;
