@@ -1,5 +1,5 @@
 /** A small fixed results set covering every section of the Markdown report. */
-import type { EvalResult } from '../src/experiments/types.js';
+import type { EpochReport, EvalResult, TrainRecord } from '../src/experiments/types.js';
 import type { ReportInput } from '../src/report/markdown.js';
 import { result, seeds } from './report-fixtures.js';
 
@@ -33,6 +33,20 @@ export const GOLDEN_RESULTS: EvalResult[] = [
   result({ dataset: 'fashion-mnist', ...wb('NormalNet', 'fgsm', 0.1), correct: 120 }),
 ];
 
+/** Two epochs of (loss, accuracy) per record. */
+const history = (epochs: Array<[number, number]>): EpochReport[] =>
+  epochs.map(([loss, accuracy], i) => ({ epoch: i + 1, epochs: epochs.length, loss, accuracy, samplesPerSec: 1000, seconds: 1 }));
+const trained = (model: TrainRecord['model'], seed: number, epochs: Array<[number, number]>): TrainRecord => ({
+  model, seed, checkpoint: `${model}-seed${seed}`, history: history(epochs), backend: { name: 'node', tfjs: '4.22.0' },
+});
+
+/** NormalNet over two seeds (losses 0.5, 0.3 then 0.2, 0.1), AdvNet one seed. */
+export const GOLDEN_TRAINING: TrainRecord[] = [
+  trained('AdvNet', 1, [[0.9, 70], [0.6, 80]]),
+  trained('NormalNet', 2, [[0.3, 92], [0.1, 98]]),
+  trained('NormalNet', 1, [[0.5, 90], [0.2, 96]]),
+];
+
 export const GOLDEN_INPUT: ReportInput = {
   title: 'GlanceAgain reproduction',
   protocol: [
@@ -46,4 +60,8 @@ export const GOLDEN_INPUT: ReportInput = {
   command: 'npx glance run --preset paper --seeds 3',
   svgFile: 'sweep.svg',
   eotSamples: 10,
+  cellsSvgFile: 'cells.svg',
+  training: GOLDEN_TRAINING,
+  trainingSvgFile: 'training.svg',
+  galleryFile: 'gallery.svg',
 };

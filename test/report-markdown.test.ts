@@ -7,7 +7,8 @@ import { result } from './report-fixtures.js';
  * The whole report for a fixed results set, as a literal: any change to the
  * output shows up here as a diff. Numbers checked by hand, e.g. NormalNet clean
  * 96.9/97.5/97.1 -> mean 97.17, sd 0.31, CI +-4.303*0.31/sqrt(3) = 0.76; the
- * GlanceAgain seed 2 shards 492 + 492 = 984 -> 98.4.
+ * GlanceAgain seed 2 shards 492 + 492 = 984 -> 98.4. Training: NormalNet's
+ * epoch-1 losses 0.5 and 0.3 -> 0.400 ± 0.141 (sd = 0.1 * sqrt(2)).
  */
 const GOLDEN = `# GlanceAgain reproduction
 
@@ -127,11 +128,54 @@ Accuracy (%) by eps, mean ± sd over seeds, for every attack measured at more th
 
 ![sweep](sweep.svg)
 
+## Per-seed values
+
+Accuracy (%) of every cell of Tables I–III for each seed; spread: the largest minus the smallest seed. The plot shows the same cells: our mean on its 95% CI, each seed as a ring, the paper as a diamond.
+
+![Tables I–III, mean, 95% CI and each seed beside the paper](cells.svg)
+
+| Table | Setting | Row | seed 1 | seed 2 | seed 3 | Spread |
+|---|---|---|---:|---:|---:|---:|
+| I | mnist · test split | NormalNet | 97.1 | 97.5 | 96.9 | 0.6 |
+| I | mnist · test split | AdvNet | 97.2 | 97.4 | 97.3 | 0.2 |
+| I | mnist · test split | GlanceAgain | 98.0 | 98.4 | 97.9 | 0.5 |
+| I | fashion-mnist · test split | NormalNet | 85.0 |  |  |  |
+| II | mnist · pixel eps · test split · crafted on NormalNet | NormalNet (white-box) | 6.0 | 7.0 | 6.5 | 1.0 |
+| II | mnist · pixel eps · test split · crafted on NormalNet | AdvNet | 94.0 | 94.5 | 95.0 | 1.0 |
+| II | mnist · pixel eps · test split · crafted on NormalNet | GlanceAgain | 90.0 | 91.0 | 90.5 | 1.0 |
+| III | mnist · pixel eps · test split | NormalNet | 6.0 | 7.0 | 6.5 | 1.0 |
+| III | mnist · pixel eps · test split | AdvNet | 87.0 | 88.0 | 86.0 | 2.0 |
+| III | mnist · pixel eps · test split | GlanceAgain | 50.0 | 53.0 | 52.0 | 3.0 |
+| III | mnist · pixel eps · test split | GlanceAgain (EOT-10) | 30.0 | 32.0 | 31.0 | 2.0 |
+
+## Training curves
+
+Loss and accuracy on the training batches as they were trained (AdvNet: on its clean batches), mean ± sd over seeds.
+
+| Model | Seeds | Epochs | Loss, epoch 1 | Loss, last epoch | Train acc. (%), epoch 1 | Train acc. (%), last epoch |
+|---|---:|---:|---:|---:|---:|---:|
+| NormalNet | 2 | 2 | 0.400 ± 0.141 | 0.150 ± 0.071 | 91.0 ± 1.4 | 97.0 ± 1.4 |
+| AdvNet | 1 | 2 | 0.900 ± — | 0.600 ± — | 70.0 ± — | 80.0 ± — |
+
+![training curves](training.svg)
+
+## Adversarial digits
+
+The first images of the evaluation split, clean and under white-box FGSM on each model (first seed) at the run's eps in each unit, with the label and each prediction (red: wrong). Made by \`glance gallery\`.
+
+![clean and adversarial digits](gallery.svg)
+
 ## How to reproduce
 
 \`\`\`sh
 npx glance run --preset paper --seeds 3
 \`\`\`
+
+## Reference
+
+Paper reproduced: Anudeep Das. "GlanceAgain: Adversarial Defense using Recurrent Layers". David R. Cheriton School of Computer Science, University of Waterloo, Waterloo, Ontario, Canada (a38das@uwaterloo.ca). Undated; its latest reference was accessed in August 2022.
+
+To cite this software, see CITATION.cff in the glance-bench repository.
 `;
 
 describe('renderReport', () => {
@@ -174,5 +218,12 @@ describe('renderReport', () => {
     expect(out).toContain('## Table III');
     expect(out).toContain('No results yet.');
     expect(out).toContain('```sh\nglance run --x `y`\n```');
+  });
+
+  it("ends every report with the paper's full reference; empty sections are left out", () => {
+    const out = renderReport({ title: 't', protocol: [], command: 'x', results: [], training: [] });
+    expect(out.trimEnd().split('\n').slice(-3)[0]).toMatch(/^Paper reproduced: Anudeep Das\. "GlanceAgain: Adversarial Defense using Recurrent Layers"/);
+    expect(out).toContain('CITATION.cff');
+    for (const h of ['## Per-seed values', '## Training curves', '## Adversarial digits', '![']) expect(out).not.toContain(h);
   });
 });

@@ -3,11 +3,11 @@
  * reports/<run-id>/ from the run store alone, so a report can be regenerated at
  * any time, partial runs included (marked, with what is missing).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MODEL_TABLE, type Objective } from '../experiments/models.js';
-import type { EvalResult } from '../experiments/types.js';
-import { aggregate, renderReport, renderResultsCsv, renderSweepSvg, sweepGroups } from '../report/index.js';
+import type { EvalResult, TrainRecord } from '../experiments/types.js';
+import { aggregate, paperCells, renderCellsSvg, renderReport, renderResultsCsv, renderSweepSvg, renderTrainingSvg, settingsOf, sweepGroups, trainingCurves } from '../report/index.js';
 import { describeMachine, jobsOfRun, readMeta, type RunMeta } from './meta.js';
 import { RunStore, type JobLine } from './store.js';
 
@@ -29,6 +29,12 @@ function machineText(meta: RunMeta | undefined): string {
   return machines.length ? machines.map(describeMachine).join('; ') : 'not recorded';
 }
 
+/** The digit gallery's file name in a report folder (glance gallery writes it). */
+export const GALLERY_FILE = 'gallery.svg';
+
+/** The report folder of a run: reports/<run-id>. */
+export const reportDir = (runDir: string, reportsRoot = 'reports') => join(reportsRoot, basename(runDir.replace(/\/+$/, '')));
+
 export async function writeRunReport(runDir: string, reportsRoot = 'reports'): Promise<{ dir: string; partial: boolean }> {
   const store = new RunStore(runDir);
   store.requireRun();
@@ -37,6 +43,7 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
   const { lines } = store.read();
   const done = [...lines.values()].filter((l): l is Extract<JobLine, { status: 'done' }> => l.status === 'done');
   const results: EvalResult[] = done.flatMap((l) => l.results ?? []);
+  const training: TrainRecord[] = done.flatMap((l) => (l.train ? [l.train] : []));
   const jobs = meta ? jobsOfRun(config, meta) : [];
   const missing = jobs.filter((j) => lines.get(j.id)?.status !== 'done').map((j) => j.id);
   const backends = [...new Set(results.map((r) => `${r.backend.name} (tfjs ${r.backend.tfjs}${r.backend.tensorflow ? `, TensorFlow ${r.backend.tensorflow}` : ''})`))];
@@ -75,10 +82,18 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
   ];
   const groups = aggregate(results);
   const sweep = sweepGroups(groups);
-  const dir = join(reportsRoot, basename(runDir.replace(/\/+$/, '')));
+  const dir = reportDir(runDir, reportsRoot);
   mkdirSync(dir, { recursive: true });
   const svgFile = sweep.length ? 'sweep.svg' : undefined;
   if (svgFile) writeFileSync(join(dir, svgFile), renderSweepSvg(sweep));
+  const cells = paperCells(groups, settingsOf(groups), { eotLabel: `EOT-${config.eotSamples}` });
+  const cellsSvgFile = cells.length ? 'cells.svg' : undefined;
+  if (cellsSvgFile) writeFileSync(join(dir, cellsSvgFile), renderCellsSvg(cells));
+  const curves = trainingCurves(training);
+  const trainingSvgFile = curves.length ? 'training.svg' : undefined;
+  if (trainingSvgFile) writeFileSync(join(dir, trainingSvgFile), renderTrainingSvg(curves));
+  // The gallery needs tfjs, so `glance gallery` makes it (at the end of a run); the report links it when it is there.
+  const galleryFile = existsSync(join(dir, GALLERY_FILE)) ? GALLERY_FILE : undefined;
   const partial = missing.length > 0;
   writeFileSync(
     join(dir, 'report.md'),
@@ -90,6 +105,10 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
       command: meta?.command ?? `npx glance run --config ${join(runDir, 'config.json')} --out ${runDir}`,
       svgFile,
       eotSamples: config.eotSamples,
+      cellsSvgFile,
+      training,
+      trainingSvgFile,
+      galleryFile,
     }),
   );
   writeFileSync(join(dir, 'results.csv'), await renderResultsCsv(results));

@@ -6,7 +6,11 @@ export { aggregate, compareGroups, groupSeeds, sumShards, ShardOverlapError } fr
 export type { AggregateGroup, GroupCoordinates, SeedResult, SeedValue } from './aggregate.js';
 export { renderReport, type ReportInput } from './markdown.js';
 export { renderResultsCsv, parseResultsCsv, CSV_COLUMNS, type CsvRow } from './csv.js';
-export { renderSweepSvg } from './svg.js';
+export { renderSweepSvg, sweepPanels, modelColor } from './svg.js';
+export { renderCellsSvg } from './cells-svg.js';
+export { paperCells, type PaperCell } from './paper-tables.js';
+export { trainingCurves, renderTrainingSvg, renderTrainingTable, type TrainingCurve } from './training.js';
+export { settingsOf } from './format.js';
 export { sweepGroups, seriesOf, type SweepSeries } from './sweep.js';
 export { summarize, mean, sampleSd, ci95HalfWidth, min, max, type Summary } from './stats.js';
 export { studentTQuantile, studentTCdf } from './student-t.js';

@@ -4,10 +4,11 @@
  * it. Pure: results in, a string out, the same string for the same input, so
  * it is tested against a golden string.
  */
-import type { EvalResult } from '../experiments/types.js';
+import type { EvalResult, TrainRecord } from '../experiments/types.js';
 import { aggregate, type AggregateGroup } from './aggregate.js';
 import { DASH, fmtEps, fmtMeanSd, fmtSummary, markdownTable, settingKey, settingLabel, settingsOf, type Setting } from './format.js';
-import { renderPaperTables } from './paper-tables.js';
+import { gallerySection, perSeedSection, referenceSection, trainingSection } from './details.js';
+import { paperCells, renderPaperTables } from './paper-tables.js';
 import { seriesOf, sweepGroups } from './sweep.js';
 
 export interface ReportInput {
@@ -23,6 +24,14 @@ export interface ReportInput {
   svgFile?: string;
   /** K of EOT, for the row label 'GlanceAgain (EOT-10)'; results do not record it. */
   eotSamples?: number;
+  /** File name of the Tables I-III dot-and-interval plot next to the report, e.g. 'cells.svg'. */
+  cellsSvgFile?: string;
+  /** The run's training records, for the training curves. */
+  training?: TrainRecord[];
+  /** File name of the training-curve plot, e.g. 'training.svg'. */
+  trainingSvgFile?: string;
+  /** File name of the digit gallery (glance gallery), when it was made. */
+  galleryFile?: string;
 }
 
 /** How many missing jobs a partial report lists before it summarises the rest. */
@@ -105,6 +114,10 @@ export function renderReport(input: ReportInput): string {
   lines.push(...renderPaperTables(groups, settings, { eotLabel }, shown));
   lines.push(...otherAttacks(groups, settings, shown));
   lines.push(...epsSweep(groups, settings, input.svgFile));
+  lines.push(...perSeedSection(paperCells(groups, settings, { eotLabel }), input.cellsSvgFile));
+  lines.push(...trainingSection(input.training, input.trainingSvgFile));
+  lines.push(...gallerySection(input.galleryFile));
   lines.push('## How to reproduce', '', ...codeBlock(input.command, 'sh'), '');
+  lines.push(...referenceSection());
   return lines.join('\n');
 }
