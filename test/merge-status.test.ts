@@ -143,11 +143,11 @@ describe('glance merge and status', () => {
     store.open(config, false);
     writeJson(metaFile(root), meta());
     store.append({ jobId: 'train/NormalNet/seed1', status: 'done', seconds: 1, attempt: 1, at: 'x' });
-    store.append({ jobId: 'train/AdvNet/seed1', status: 'errored', error: 'Error: out of cheese\n  at x', attempt: 2, at: 'x' });
+    store.append({ jobId: 'train/AdvNet@pixel/seed1', status: 'errored', error: 'Error: out of cheese\n  at x', attempt: 2, at: 'x' });
     const text = statusText(root);
     const total = buildJobs(config, 10000).length;
     expect(text).toContain(`${total} jobs: 1 done, 1 errored, ${total - 2} left`);
-    expect(text).toContain('errored train/AdvNet/seed1: Error: out of cheese');
+    expect(text).toContain('errored train/AdvNet@pixel/seed1: Error: out of cheese');
     expect(() => statusText(join(root, 'nope'))).toThrow(/not a run directory/);
     // A run in progress says what runs; a stale running.json (dead pid) is ignored.
     writeJson(runningFile(root), { pid: process.pid, jobs: ['train/GlanceAgain/seed1'] });

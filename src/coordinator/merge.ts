@@ -9,11 +9,12 @@
  * the merge it tells which jobs of the grid, and of which shards, are not done,
  * so the caller can say what to rerun.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyAtomic } from '../data/durable.js';
 import { GlanceError } from '../errors.js';
 import { buildJobs, shardJobs } from '../experiments/grid.js';
+import { acquireRunLock } from './lock.js';
 import { readMeta, writeMeta, type Machine, type RunMeta } from './meta.js';
 import { RunStore, configDiff, type JobLine, type StoredConfig } from './store.js';
 
@@ -54,6 +55,28 @@ function mergedMeta(metas: RunMeta[]): RunMeta {
 const shardText = (s: { index: number; count: number }) => `${s.index}/${s.count}`;
 
 export function mergeStores(dirs: string[], out: string, opts: MergeOptions = {}): MergeResult {
+  // One writer per run directory: a coordinator or another merge into `out` is refused.
+  const existed = existsSync(out);
+  const lock = acquireRunLock(out, `glance merge ${dirs.join(' ')} --out ${out}`);
+  try {
+    return mergeLocked(dirs, out, opts);
+  } catch (e) {
+    lock.release();
+    // A refused merge writes nothing: not even the directory the lock needed.
+    if (!existed) {
+      try {
+        rmdirSync(out);
+      } catch {
+        // Not empty: something else is in it now; leave it.
+      }
+    }
+    throw e;
+  } finally {
+    lock.release();
+  }
+}
+
+function mergeLocked(dirs: string[], out: string, opts: MergeOptions): MergeResult {
   const absent = dirs.filter((d) => !new RunStore(d).exists());
   if (absent.length === dirs.length) {
     throw new GlanceError('STORE_INVALID', `nothing to merge: ${absent.join(', ')} ${absent.length > 1 ? 'hold' : 'holds'} no run (no config.json)`, 'pass the --out directories of runs made by glance');

@@ -13,21 +13,20 @@
  * come from the jobs' stored return values, so a missed event costs a second of
  * delay, not a result.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue, QueueEvents, type Job as BullJob } from 'bullmq';
 import { readJson } from '../data/durable.js';
-import { resolveDataset } from '../data/registry.js';
-import { loadShared } from '../data/shared.js';
 import { GlanceError } from '../errors.js';
 import type { ExperimentConfig, RunOptions } from '../experiments/config.js';
-import type { Job } from '../experiments/grid.js';
+import { buildJobs, type Job } from '../experiments/grid.js';
 import { checkpointExists } from '../training/checkpoint.js';
-import { gitCommit, jobsOfRun, libraryVersions, machineInfo, readMeta, writeMeta, type RunMeta } from './meta.js';
+import { acquireRunLock } from './lock.js';
+import { jobsOfRun, readMeta, type RunMeta } from './meta.js';
+import { openRun } from './open-run.js';
 import { ProgressView, type ProgressMode } from './progress.js';
 import { checkRedis, connectionOf, gridIdOf, jobOptions, mintRunId, queueJobId, type QueueJobData, type QueueJobResult, type RedisTarget } from './queue.js';
-import { reuseCheckpoints } from './reuse.js';
 import type { RunSummary } from './scheduler.js';
 import { RunStore, runningFile, writeJson, type JobLine, type StoreState } from './store.js';
 
@@ -67,7 +66,7 @@ export interface QueueRunResult {
   added: number;
 }
 
-type SubmitOptions = Pick<RunOptions, 'out' | 'shard' | 'forceNew' | 'reuseCheckpoints'> & { stage?: string };
+type SubmitOptions = Pick<RunOptions, 'out' | 'shard' | 'forceNew' | 'reuseCheckpoints' | 'stage'>;
 
 /** What a worker needs of the meta to rebuild the run's grid. */
 function gridOf(meta: RunMeta): QueueJobData['grid'] {
@@ -75,42 +74,27 @@ function gridOf(meta: RunMeta): QueueJobData['grid'] {
   return { splitSize, ...(shard ? { shard } : {}), ...(stage ? { stage } : {}) } as QueueJobData['grid'];
 }
 
-/** Refuses a second writer of the store on this machine (a submitter or collector that still runs). */
-function claimStore(dir: string): void {
-  try {
-    const r = JSON.parse(readFileSync(runningFile(dir), 'utf8')) as { pid: number; host?: string };
-    if (r.pid === process.pid || (r.host !== undefined && r.host !== hostname())) return;
-    process.kill(r.pid, 0);
-  } catch {
-    return;
-  }
-  throw new GlanceError('QUEUE_RUN', `${dir} is being written by another glance process (running.json)`, 'let it finish or stop it; only one process writes a run store');
-}
-
 export async function submitRun(config: ExperimentConfig, opts: SubmitOptions & FollowOptions, io: QueueIo): Promise<QueueRunResult> {
   // Redis first: an unreachable server is said before anything is opened or written.
   await checkRedis(opts.redis);
-  const dataset = loadShared(resolveDataset({ dataset: config.dataset, dataDir: config.dataDir }));
-  const store = new RunStore(opts.out);
-  claimStore(opts.out);
-  const state = store.open(config, opts.forceNew);
-  if (state.droppedTornLine) store.log('dropped a torn last line of results.jsonl (a crash mid-write)');
-  const versions = libraryVersions();
-  const meta: RunMeta = {
-    splitSize: dataset[config.eval.split].count,
-    datasetFingerprint: dataset.fingerprint,
-    command: io.command,
-    shard: opts.shard,
-    ...(opts.stage === 'train' ? { stage: 'train' } : {}),
-    versions,
-    commit: gitCommit(),
-    machine: machineInfo(),
-  } as RunMeta;
-  writeMeta(opts.out, meta);
-  const jobs = jobsOfRun(config, meta);
-  for (const from of opts.reuseCheckpoints) {
-    for (const id of reuseCheckpoints(jobs, config, dataset.fingerprint, from, store, state)) store.log(`reused ${id} from ${from}`);
+  const { store, state, meta, jobs, dataset, versions, lock, notes } = openRun(config, opts, io.command);
+  try {
+    for (const n of notes) {
+      store.log(n);
+      console.error(`note: ${n}`);
+    }
+    return await submitOpened(config, opts, io, { store, state, meta, jobs, fingerprint: dataset.fingerprint, versions });
+  } finally {
+    lock.release();
   }
+}
+
+async function submitOpened(
+  config: ExperimentConfig,
+  opts: SubmitOptions & FollowOptions,
+  io: QueueIo,
+  { store, state, meta, jobs, fingerprint, versions }: { store: RunStore; state: StoreState; meta: RunMeta; jobs: Job[]; fingerprint: string; versions: Record<string, string> },
+): Promise<QueueRunResult> {
   const file = queueFile(opts.out);
   let link = !opts.forceNew && existsSync(file) ? readJson<QueueLink>(file, "the run's queue.json") : undefined;
   if (link && link.queue !== opts.queue) {
@@ -127,7 +111,7 @@ export async function submitRun(config: ExperimentConfig, opts: SubmitOptions & 
     config,
     checkpointDir: link.checkpointDir,
     versions,
-    datasetFingerprint: dataset.fingerprint,
+    datasetFingerprint: fingerprint,
     grid: gridOf(meta),
   };
   return follow(store, state, jobs, data, link, opts, io, true);
@@ -137,7 +121,15 @@ export async function collectRun(out: string, opts: FollowOptions, io: QueueIo):
   await checkRedis(opts.redis);
   const store = new RunStore(out);
   store.requireRun();
-  claimStore(out);
+  const lock = acquireRunLock(out, io.command);
+  try {
+    return await collectLocked(store, out, opts, io);
+  } finally {
+    lock.release();
+  }
+}
+
+async function collectLocked(store: RunStore, out: string, opts: FollowOptions, io: QueueIo): Promise<QueueRunResult> {
   const { config } = store.readStored();
   const meta = readMeta(out);
   const file = queueFile(out);
@@ -145,7 +137,8 @@ export async function collectRun(out: string, opts: FollowOptions, io: QueueIo):
     throw new GlanceError('QUEUE_RUN', `${out} was not submitted to a queue (no ${meta ? 'queue.json' : 'meta.json'})`, 'submit it with glance queue submit --redis URL ... --out DIR');
   }
   const link = readJson<QueueLink>(file, "the run's queue.json");
-  const state = store.read();
+  const state = store.openExisting();
+  store.checkJobIds(state.lines, new Set(buildJobs(config, meta.splitSize).map((j) => j.id)));
   if (state.droppedTornLine) store.log('dropped a torn last line of results.jsonl (a crash mid-write)');
   store.log(`queue collect: run ${link.run}, queue ${link.queue} at ${opts.redis.display}`);
   const data: Omit<QueueJobData, 'job'> = {

@@ -1,22 +1,19 @@
 /**
- * A run from start to end: load the dataset once into shared memory, open (or
- * resume) the run store, record where the run starts, build the job DAG, skip
+ * A run from start to end: open it (open-run.ts: its lock, the dataset in shared
+ * memory, the store, checks, meta, reuse), build the job DAG, skip
  * what is stored, run the rest on the worker pool, and stop cleanly on Ctrl-C
  * with every finished job kept. Nothing here loads TensorFlow.js: only the
  * workers do.
  */
 import { rmSync } from 'node:fs';
-import { resolveDataset } from '../data/registry.js';
-import { loadShared } from '../data/shared.js';
 import type { ExperimentConfig, RunOptions } from '../experiments/config.js';
 import { NATIVE_HINT } from '../experiments/types.js';
 import { checkpointExists } from '../training/checkpoint.js';
-import { gitCommit, jobsOfRun, libraryVersions, machineInfo, writeMeta, type RunMeta } from './meta.js';
+import { openRun } from './open-run.js';
 import { WorkerPool } from './pool.js';
 import { ProgressView, type ProgressMode } from './progress.js';
-import { reuseCheckpoints } from './reuse.js';
 import { runJobs, type RunSummary } from './scheduler.js';
-import { RunStore, runningFile, writeJson } from './store.js';
+import { runningFile, writeJson } from './store.js';
 
 export interface RunIo {
   mode: ProgressMode;
@@ -25,31 +22,15 @@ export interface RunIo {
 }
 
 export async function runExperiment(config: ExperimentConfig, opts: RunOptions, io: RunIo): Promise<RunSummary> {
-  const dataset = loadShared(resolveDataset({ dataset: config.dataset, dataDir: config.dataDir }));
-  const store = new RunStore(opts.out);
-  // The store first: a run that cannot be resumed is refused before any worker starts.
-  const state = store.open(config, opts.forceNew);
-  if (state.droppedTornLine) store.log('dropped a torn last line of results.jsonl (a crash mid-write)');
-  const versions = libraryVersions();
-  const meta: RunMeta = {
-    splitSize: dataset[config.eval.split].count,
-    datasetFingerprint: dataset.fingerprint,
-    command: io.command,
-    shard: opts.shard,
-    ...(opts.stage === 'train' ? { stage: opts.stage } : {}),
-    versions,
-    commit: gitCommit(),
-    machine: machineInfo(),
-  };
-  writeMeta(opts.out, meta);
-  const jobs = jobsOfRun(config, meta);
-  for (const from of opts.reuseCheckpoints) {
-    for (const id of reuseCheckpoints(jobs, config, dataset.fingerprint, from, store, state)) store.log(`reused ${id} from ${from}`);
-  }
+  const { store, state, jobs, dataset, versions, lock, notes } = openRun(config, opts, io.command);
   store.log(`run: ${jobs.length} jobs, ${opts.workers} workers${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}${opts.stage === 'train' ? ', training only' : ''}`);
 
   const pool = new WorkerPool({ workers: opts.workers, dataset, backend: config.backend, config, checkpointDir: store.checkpointDir, versions });
   const view = new ProgressView(io.mode, process.stderr);
+  for (const n of notes) {
+    store.log(n);
+    view.note(n);
+  }
   let hinted = false;
   // What is running now, for `glance status` (removed when the run ends).
   const running = new Set<string>();
@@ -89,5 +70,6 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await pool.close();
+    lock.release();
   }
 }

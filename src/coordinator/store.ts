@@ -8,6 +8,13 @@
  *   run.log         what happened, for people
  * A crash can tear only the last line of results.jsonl; opening the store drops
  * such a line (truncating the file to its last complete line) so appends stay valid.
+ * Only the process that opened the store (and so holds its lock, lock.ts) truncates:
+ * a reader (status, report) could otherwise cut a line a live coordinator is writing.
+ *
+ * Every line carries the config hash of the experiment that wrote it
+ * (experiments/config-hash.ts): a line of another experiment is refused when the
+ * store is read, and results.jsonl without its config.json is adopted only by the
+ * experiment whose hash every line carries.
  *
  * Store formats. 2: one model of one seed per training job. 1 (no "storeFormat"
  * in config.json): written by a glance that could train several seeds of a model
@@ -21,14 +28,19 @@ import { join } from 'node:path';
 import { GlanceError } from '../errors.js';
 import { appendLine, readJson, writeAtomic } from '../data/durable.js';
 import type { ExperimentConfig } from '../experiments/config.js';
+import { configHash } from '../experiments/config-hash.js';
 import { trainId } from '../experiments/grid.js';
 import { MODELS, type EvalResult, type ModelName, type TrainRecord } from '../experiments/types.js';
 
 export const STORE_FORMAT = 2;
 
-export type JobLine =
+export type JobLine = (
   | { jobId: string; status: 'done'; seconds: number; attempt: number; train?: TrainRecord; results?: EvalResult[]; at: string }
-  | { jobId: string; status: 'errored'; error: string; attempt: number; at: string };
+  | { jobId: string; status: 'errored'; error: string; attempt: number; at: string }
+) & {
+  /** configHash of the experiment that wrote the line; absent in lines of an older glance. */
+  configHash?: string;
+};
 
 /** A config.json as stored: the experiment, the store format, and a format-1 store's seeds per training job. */
 export interface StoredConfig {
@@ -46,12 +58,19 @@ export interface StoreState {
 }
 
 const CONFIG_FIX = 'use another --out, or --force-new to start this run afresh';
+const FOREIGN_FIX = (dir: string) =>
+  `move the lines of the other experiment out of ${join(dir, 'results.jsonl')} (or move the file away), or join the right runs with glance merge DIR... --out DIR`;
 
 export class RunStore {
   readonly configFile: string;
   readonly resultsFile: string;
   readonly checkpointDir: string;
   readonly logFile: string;
+
+  /** The config hash of the experiment this store holds, once known (open, readStored). */
+  private hash: string | undefined;
+  /** Set by open(): this process writes the store, so it may truncate a torn last line. */
+  private writer = false;
 
   constructor(readonly dir: string) {
     this.configFile = join(dir, 'config.json');
@@ -84,6 +103,7 @@ export class RunStore {
     if (format > STORE_FORMAT) {
       throw new GlanceError('STORE_FORMAT', `${this.dir} was written by a newer glance (store format ${format}; this one reads up to ${STORE_FORMAT})`, 'use the glance that wrote it, or update this one');
     }
+    this.hash = configHash(config as unknown as ExperimentConfig);
     // Format 1 wrote the seeds per training job as a number, or nothing when each job trained one.
     return { config: config as unknown as ExperimentConfig, format, pack: format === 1 && typeof pack === 'number' ? pack : 1 };
   }
@@ -101,6 +121,8 @@ export class RunStore {
   /** Creates the store, or checks that an existing one holds the same experiment and can be resumed. */
   open(config: ExperimentConfig, forceNew: boolean): StoreState {
     mkdirSync(this.checkpointDir, { recursive: true });
+    this.writer = true;
+    if (!this.exists() && !forceNew && existsSync(this.resultsFile)) this.adoptOrphanLines(config);
     if (this.exists() && !forceNew) {
       const stored = this.readStored();
       if (stored.pack > 1) {
@@ -125,11 +147,55 @@ export class RunStore {
       if (forceNew && existsSync(this.resultsFile)) renameSync(this.resultsFile, `${this.resultsFile}.${Date.now()}.old`);
       this.writeConfig(config);
     }
+    this.hash = configHash(config);
     return this.read();
   }
 
-  /** Reads results.jsonl, dropping (and truncating away) a torn last line. Format-1 lines are read as format 2. */
+  /** Opens a store that exists, as the one process that writes it (queue collect): its config as stored. */
+  openExisting(): StoreState {
+    this.requireRun();
+    this.readStored();
+    this.writer = true;
+    return this.read();
+  }
+
+  /**
+   * results.jsonl without config.json (lost, or deleted by hand): its lines are
+   * taken as this run's only when each carries this config's hash; otherwise
+   * nothing says which experiment they belong to, and they are refused.
+   */
+  private adoptOrphanLines(config: ExperimentConfig): void {
+    const want = configHash(config);
+    const hashes = new Map<string, number>();
+    for (const text of readFileSync(this.resultsFile, 'utf8').split('\n')) {
+      let line: JobLine | undefined;
+      try {
+        line = text.trim() ? (JSON.parse(text) as JobLine) : undefined;
+      } catch {
+        line = undefined;
+      }
+      if (line) hashes.set(line.configHash ?? 'none', (hashes.get(line.configHash ?? 'none') ?? 0) + 1);
+    }
+    if (!hashes.size) return;
+    const others = [...hashes].filter(([h]) => h !== want);
+    if (others.length) {
+      throw new GlanceError(
+        'STORE_CONFLICT',
+        `${this.dir} has results.jsonl but no config.json, and ${others.reduce((n, [, c]) => n + c, 0)} of its lines are not of this experiment ` +
+          `(config hash ${want}; the lines carry ${others.map(([h, c]) => `${h === 'none' ? 'no hash' : h} x${c}`).join(', ')})`,
+        `restore ${this.configFile} from a copy (or run the command that wrote it) to resume it, use another --out, or pass --force-new to keep the lines aside (results.jsonl.<time>.old) and start afresh`,
+      );
+    }
+    this.writeConfig(config);
+  }
+
+  /**
+   * Reads results.jsonl, dropping a torn last line (and truncating it away, when
+   * this process opened the store). Format-1 lines are read as format 2. A line
+   * whose config hash is not this store's is refused.
+   */
   read(): StoreState {
+    if (this.hash === undefined && this.exists()) this.readStored();
     const lines = new Map<string, JobLine>();
     if (!existsSync(this.resultsFile)) return { lines, droppedTornLine: false };
     const text = readFileSync(this.resultsFile, 'utf8');
@@ -153,17 +219,36 @@ export class RunStore {
         droppedTornLine = true;
         break;
       }
+      if (parsed && parsed.configHash !== undefined && this.hash !== undefined && parsed.configHash !== this.hash) {
+        const lineNo = text.slice(0, pos).split('\n').length;
+        throw new GlanceError(
+          'STORE_CONFLICT',
+          `${this.resultsFile}: line ${lineNo} (${parsed.jobId}) is a result of another experiment (config hash ${parsed.configHash}; this run's config.json has ${this.hash})`,
+          FOREIGN_FIX(this.dir),
+        );
+      }
       if (parsed) for (const l of fromFormat1(parsed)) lines.set(l.jobId, l);
       pos = nl + 1;
       good = pos;
     }
-    if (droppedTornLine) truncateSync(this.resultsFile, Buffer.byteLength(text.slice(0, good)));
+    if (droppedTornLine && this.writer) truncateSync(this.resultsFile, Buffer.byteLength(text.slice(0, good)));
     return { lines, droppedTornLine };
   }
 
-  /** Appends a job's line and fsyncs it: only then does the job count as done. */
+  /** Refuses stored lines whose job id is not in the experiment's grid (`ids`: every job id of its config). */
+  checkJobIds(lines: Map<string, JobLine>, ids: Set<string>): void {
+    const foreign = [...lines.keys()].filter((id) => !ids.has(id));
+    if (!foreign.length) return;
+    throw new GlanceError(
+      'STORE_CONFLICT',
+      `${this.resultsFile} holds ${foreign.length} job${foreign.length > 1 ? 's' : ''} that this run's experiment does not have (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''})`,
+      FOREIGN_FIX(this.dir),
+    );
+  }
+
+  /** Appends a job's line, stamped with the config hash, and fsyncs it: only then does the job count as done. */
   append(line: JobLine): void {
-    appendLine(this.resultsFile, JSON.stringify(line));
+    appendLine(this.resultsFile, JSON.stringify(this.hash === undefined ? line : { ...line, configHash: this.hash }));
   }
 
   /** Replaces results.jsonl with `lines` (merge). */

@@ -4,11 +4,15 @@
  *                       in sorted name order (the order of `architecture`'s keys);
  *   <name>.json         the manifest: format tag, spec, architecture (name -> shape),
  *                       training config, seed, backend, versions, data fingerprint,
- *                       the weights file's name, size and SHA-256, history, time.
+ *                       the config hash of the run it belongs to, the weights
+ *                       file's name, size and SHA-256, history, time.
  * Both are written atomically (temp file in the same directory, fsync, rename) and the
  * manifest last, so a manifest's presence means its weights are complete. Loading
  * checks everything the manifest promises and refuses a damaged or mismatched pair
- * with a GlanceError('CHECKPOINT_INVALID') naming the file.
+ * with a GlanceError('CHECKPOINT_INVALID') naming the file. Given what the caller
+ * expects (model, seed, run's config hash, data), it also refuses a sound
+ * checkpoint of another model, seed, run or data: one copied or swapped in is
+ * never evaluated as this run's model.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -33,6 +37,14 @@ export interface CheckpointManifest {
   /** Library versions (tfjs, the harness, ...), as the caller passes them. */
   versions: Record<string, string>;
   dataFingerprint: string;
+  /**
+   * configHash of the run whose checkpoints/ holds it (a model taken from another
+   * run with --reuse-checkpoints is re-labelled, its origin in reusedFrom); absent
+   * in checkpoints of an older glance.
+   */
+  configHash?: string;
+  /** The manifest this one was copied from (--reuse-checkpoints). */
+  reusedFrom?: string;
   /** File name (no directory) of the weights, next to the manifest. */
   weightsFile: string;
   weightsBytes: number;
@@ -50,6 +62,8 @@ export interface CheckpointMeta {
   backend: BackendInfo;
   versions: Record<string, string>;
   dataFingerprint: string;
+  /** configHash of the run the model is trained for. */
+  configHash?: string;
   history: EpochReport[];
   /** ISO time; now when absent. */
   createdAt?: string;
@@ -58,6 +72,9 @@ export interface CheckpointMeta {
 export interface CheckpointExpect {
   spec?: NetSpec;
   dataFingerprint?: string;
+  seed?: number;
+  /** The run's configHash; a manifest without one (an older glance) passes. */
+  configHash?: string;
 }
 
 export interface Checkpoint {
@@ -102,6 +119,7 @@ export function saveCheckpoint(dir: string, name: string, weights: WeightSet, me
     backend: meta.backend,
     versions: meta.versions,
     dataFingerprint: meta.dataFingerprint,
+    ...(meta.configHash !== undefined ? { configHash: meta.configHash } : {}),
     weightsFile: basename(files.weights),
     weightsBytes: bytes.length,
     sha256: sha256(bytes),
@@ -134,7 +152,13 @@ export function loadCheckpoint(dir: string, name: string, expect: CheckpointExpe
     }
   }
   if (expect.dataFingerprint !== undefined && expect.dataFingerprint !== manifest.dataFingerprint) {
-    throw invalid(files, files.manifest, `a model trained on data ${expect.dataFingerprint}`, `data ${manifest.dataFingerprint}`);
+    throw mismatch(files, `a model trained on data ${expect.dataFingerprint}`, `data ${manifest.dataFingerprint}`);
+  }
+  if (expect.seed !== undefined && expect.seed !== manifest.seed) {
+    throw mismatch(files, `the model of seed ${expect.seed}`, `seed ${manifest.seed}`);
+  }
+  if (expect.configHash !== undefined && manifest.configHash !== undefined && expect.configHash !== manifest.configHash) {
+    throw mismatch(files, `a model of the run with config hash ${expect.configHash}`, `config hash ${manifest.configHash} (another run's model)`);
   }
 
   const weightsPath = join(dir, manifest.weightsFile);
@@ -194,6 +218,16 @@ function invalid(files: { manifest: string; weights: string }, file: string, exp
     'CHECKPOINT_INVALID',
     `checkpoint ${file}: expected ${expected}, found ${found}`,
     `delete ${files.manifest} and ${files.weights}; the run will train this model again`,
+  );
+}
+
+/** A sound checkpoint that is not the one wanted: where it is, what differs, how to recover, in the message (a job's error keeps only that). */
+function mismatch(files: { manifest: string; weights: string }, expected: string, found: string): GlanceError {
+  return new GlanceError(
+    'CHECKPOINT_INVALID',
+    `checkpoint ${files.manifest} is not this run's model: expected ${expected}, found ${found}; ` +
+      `restore the right one, or delete ${basename(files.manifest)} and ${basename(files.weights)} so the run trains it again`,
+    `delete ${files.manifest} and ${files.weights} (or put this run's checkpoint back in their place); the run will train this model again`,
   );
 }
 

@@ -9,6 +9,7 @@ import type { TrainJob } from '../experiments/grid.js';
 import { baseSource, checkpointName, netSpec } from '../experiments/models.js';
 import type { BackendInfo, JobProgress, TrainRecord } from '../experiments/types.js';
 import { initWeights } from '../paper/net.js';
+import { configHash } from '../experiments/config-hash.js';
 import { loadCheckpoint, saveCheckpoint } from '../training/checkpoint.js';
 import { trainNet } from '../training/train.js';
 import type { WorkerTask } from './protocol.js';
@@ -18,7 +19,7 @@ export function runTrainJob(job: TrainJob, task: WorkerTask, dataset: SharedData
   const spec = netSpec(job.model, config);
   const from = baseSource(spec);
   const base = from
-    ? loadCheckpoint(task.checkpointDir, checkpointName(from, job.seed), { spec: netSpec(from, config), dataFingerprint: dataset.fingerprint }).weights
+    ? loadCheckpoint(task.checkpointDir, checkpointName(from, job.seed), { spec: netSpec(from, config), dataFingerprint: dataset.fingerprint, seed: job.seed, configHash: configHash(config) }).weights
     : undefined;
   const epochs = config.train.epochs;
   const { weights, history } = trainNet(spec, initWeights(spec, job.seed, base), splitView(dataset, 'train'), config.train, job.seed, {
@@ -34,6 +35,7 @@ export function runTrainJob(job: TrainJob, task: WorkerTask, dataset: SharedData
     backend,
     versions: task.versions,
     dataFingerprint: dataset.fingerprint,
+    configHash: configHash(config),
     history,
   });
   return { model: job.model, seed: job.seed, checkpoint: name, history, backend };

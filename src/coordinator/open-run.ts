@@ -1,0 +1,158 @@
+/**
+ * Opening a run, the one way a local run (run.ts) and a queue submitter
+ * (queue-run.ts) both do it: take the run directory's lock (lock.ts) before
+ * anything else, load the dataset, open or resume the store (the same experiment,
+ * its lines of this experiment's grid), check that the data under a resumed run is
+ * the data it ran on and that its finished trainings' checkpoints are intact and
+ * its own, record where the run starts (meta.json), and copy reusable models
+ * (--reuse-checkpoints). Whatever refuses the run releases the lock.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveDataset } from '../data/registry.js';
+import { loadShared, type SharedDataset } from '../data/shared.js';
+import { GlanceError } from '../errors.js';
+import type { ExperimentConfig, RunOptions } from '../experiments/config.js';
+import { configHash } from '../experiments/config-hash.js';
+import { buildJobs, type Job } from '../experiments/grid.js';
+import { netSpec } from '../experiments/models.js';
+import { writeAtomic } from '../data/durable.js';
+import { checkpointExists, checkpointFiles, loadCheckpoint } from '../training/checkpoint.js';
+import { acquireRunLock, type RunLock } from './lock.js';
+import { gitCommit, jobsOfRun, libraryVersions, machineInfo, readMeta, writeMeta, type RunMeta } from './meta.js';
+import { reuseCheckpoints } from './reuse.js';
+import { RunStore, type StoreState } from './store.js';
+
+export type OpenOptions = Pick<RunOptions, 'out' | 'shard' | 'stage' | 'forceNew' | 'reuseCheckpoints'>;
+
+export interface OpenedRun {
+  store: RunStore;
+  state: StoreState;
+  meta: RunMeta;
+  /** This run's jobs (its --shard slice, its --stage). */
+  jobs: Job[];
+  dataset: SharedDataset;
+  versions: Record<string, string>;
+  /** Held until the caller releases it (or the process exits). */
+  lock: RunLock;
+  /** What the user should read before the run starts (limits as used, reuse refusals). */
+  notes: string[];
+}
+
+/** Checks each --reuse-checkpoints directory before any model is taken from it. */
+export function checkReuseDirs(dirs: string[]): void {
+  for (const dir of dirs) {
+    const fix = "pass the checkpoints/ directory of an earlier run, e.g. --reuse-checkpoints runs/paper-2026-12-01/checkpoints";
+    if (!existsSync(dir)) throw new GlanceError('BAD_OPTION', `--reuse-checkpoints ${dir}: no such directory`, fix);
+    if (!statSync(dir).isDirectory()) throw new GlanceError('BAD_OPTION', `--reuse-checkpoints ${dir}: not a directory`, fix);
+    const manifests = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    if (!manifests.length) {
+      const inside = join(dir, 'checkpoints');
+      throw new GlanceError(
+        'BAD_OPTION',
+        `--reuse-checkpoints ${dir}: holds no checkpoint manifest (*.json)`,
+        existsSync(inside) ? `did you mean --reuse-checkpoints ${inside}?` : fix,
+      );
+    }
+  }
+}
+
+export function openRun(config: ExperimentConfig, opts: OpenOptions, command: string): OpenedRun {
+  // Refused before anything is checked or loaded: a second coordinator must not even read a half-written store.
+  if (opts.reuseCheckpoints.length) checkReuseDirs(opts.reuseCheckpoints);
+  const lock = acquireRunLock(opts.out, command);
+  try {
+    return openLocked(config, opts, command, lock);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+function openLocked(config: ExperimentConfig, opts: OpenOptions, command: string, lock: RunLock): OpenedRun {
+  const notes: string[] = [];
+  const dataset = loadShared(resolveDataset({ dataset: config.dataset, dataDir: config.dataDir }));
+  const store = new RunStore(opts.out);
+  // The store first: a run that cannot be resumed is refused before any worker starts.
+  const state = store.open(config, opts.forceNew);
+  if (state.droppedTornLine) store.log('dropped a torn last line of results.jsonl (a crash mid-write)');
+  const splitSize = dataset[config.eval.split].count;
+
+  let before: RunMeta | undefined;
+  try {
+    before = opts.forceNew ? undefined : readMeta(opts.out);
+  } catch (e) {
+    // The checkpoints' manifests still carry the data fingerprint, and they are checked below.
+    notes.push(`${(e as Error).message}; it is rewritten now`);
+  }
+  if (before && state.lines.size && before.datasetFingerprint !== dataset.fingerprint) {
+    throw new GlanceError(
+      'STORE_CONFLICT',
+      `the data under ${opts.out} changed: its ${state.lines.size} stored jobs ran on data ${before.datasetFingerprint}, ` +
+        `${config.dataDir ?? config.dataset} is now ${dataset.fingerprint}`,
+      'restore the dataset the run used (glance data check shows its fingerprint), or start afresh with --force-new or another --out',
+    );
+  }
+
+  // Lines of another experiment's grid (the whole grid: a store may hold several shards' jobs).
+  store.checkJobIds(state.lines, new Set(buildJobs(config, splitSize).map((j) => j.id)));
+
+  const versions = libraryVersions();
+  const meta: RunMeta = {
+    splitSize,
+    datasetFingerprint: dataset.fingerprint,
+    command,
+    shard: opts.shard,
+    ...(opts.stage === 'train' ? { stage: opts.stage } : {}),
+    versions,
+    commit: gitCommit(),
+    machine: machineInfo(),
+  };
+  const jobs = jobsOfRun(config, meta);
+  writeMeta(opts.out, meta);
+
+  if (config.eval.limit !== undefined && config.eval.limit > splitSize) {
+    notes.push(`--eval-limit ${config.eval.limit} is more than the ${splitSize} images of the ${config.eval.split} split: evaluating on all ${splitSize}`);
+  }
+  for (const from of opts.reuseCheckpoints) {
+    const reused = reuseCheckpoints(jobs, config, dataset.fingerprint, from, store, state);
+    for (const id of reused) store.log(`reused ${id} from ${from}`);
+    if (!reused.length) notes.push(`--reuse-checkpoints ${from}: no model there matches this run (model, seed, training settings and data), nothing reused`);
+  }
+  verifyTrainedCheckpoints(store, state, jobs, config, dataset.fingerprint);
+  return { store, state, meta, jobs, dataset, versions, lock, notes };
+}
+
+/**
+ * Every training the store counts as done whose checkpoint is there must load as
+ * this run's model: intact (size, SHA-256), of its seed, run and data. A damaged or
+ * foreign one is refused with how to recover; one that is gone is trained again
+ * by the scheduler, as before. A model taken with --reuse-checkpoints (its line
+ * says from where) is relabelled as this run's, so evaluation accepts it. Cheap:
+ * a model's weights are under 1 MB.
+ */
+function verifyTrainedCheckpoints(store: RunStore, state: StoreState, jobs: Job[], config: ExperimentConfig, fingerprint: string): void {
+  const hash = configHash(config);
+  for (const job of jobs) {
+    const line = state.lines.get(job.id);
+    if (job.kind !== 'train' || line?.status !== 'done' || !line.train) continue;
+    const name = line.train.checkpoint;
+    if (!checkpointExists(store.checkpointDir, name)) continue;
+    try {
+      const { manifest } = loadCheckpoint(store.checkpointDir, name, { spec: netSpec(job.model, config), dataFingerprint: fingerprint, seed: job.seed });
+      if (manifest.configHash === undefined || manifest.configHash === hash) continue;
+      if (line.train.reusedFrom) {
+        writeAtomic(checkpointFiles(store.checkpointDir, name).manifest, JSON.stringify({ ...manifest, configHash: hash, reusedFrom: line.train.reusedFrom }, null, 2) + '\n');
+        continue;
+      }
+      loadCheckpoint(store.checkpointDir, name, { configHash: hash });
+    } catch (e) {
+      if (!(e instanceof GlanceError)) throw e;
+      throw new GlanceError(
+        'CHECKPOINT_INVALID',
+        `${store.dir}: the finished training ${job.id} cannot be used: ${e.message}`,
+        `${e.suggestion ?? 'delete the checkpoint so the run trains it again'}; its stored evaluations are kept`,
+      );
+    }
+  }
+}
