@@ -1,17 +1,27 @@
 /**
- * An evaluation job: one (model, seed, threat, attack) over a slice of the
- * evaluation split, every eps (and, for one-step attacks, every eps unit) in one
- * pass; returns counts.
+ * An evaluation job: one (model, seed, threat, attack, gradient) over a slice of
+ * the evaluation split, every eps (and, for one-step attacks, every eps unit) in
+ * one pass; returns counts and which examples were correct (`correctBits`).
  */
 import { splitView, type SharedDataset } from '../data/shared.js';
 import type { EvalJob } from '../experiments/grid.js';
 import { checkpointName, netSpec } from '../experiments/models.js';
-import type { BackendInfo, EvalResult, JobProgress, ModelName } from '../experiments/types.js';
+import { encodeBits } from '../experiments/example-bits.js';
+import { GRADIENT_ATTACKS, type BackendInfo, type EvalResult, type JobProgress, type ModelName } from '../experiments/types.js';
+import { isPgd, type ResolvedAttack } from '../attacks/attack.js';
 import { evaluate, sweep } from '../attacks/evaluate.js';
 import { Net } from '../paper/net.js';
 import { configHash } from '../experiments/config-hash.js';
 import { loadCheckpoint } from '../training/checkpoint.js';
 import type { WorkerTask } from './protocol.js';
+
+/** The attack as run; PGD adds its restarts and loss, Square its query budget. */
+function attackParams(s: ResolvedAttack): NonNullable<EvalResult['attackParams']> {
+  const common = { eotSamples: s.eotSamples, steps: s.steps, stepSize: s.stepSize, randomStart: s.randomStart, target: s.target };
+  if (isPgd(s.name)) return { ...common, restarts: s.restarts, loss: s.loss };
+  if (s.name === 'square') return { ...common, queries: s.queries };
+  return common;
+}
 
 export function runEvalJob(job: EvalJob, task: WorkerTask, dataset: SharedDataset, backend: BackendInfo, sink: (p: JobProgress) => void): EvalResult[] {
   const config = task.config;
@@ -33,7 +43,17 @@ export function runEvalJob(job: EvalJob, task: WorkerTask, dataset: SharedDatase
       batchSize: config.eval.batchSize,
       attacks: job.epsUnits.flatMap((units) =>
         sweep(
-          { name: job.attack, units, eotSamples: config.eotSamples, steps: config.pgd.steps, randomStart: config.pgd.randomStart },
+          {
+            name: job.attack,
+            units,
+            eotSamples: config.eotSamples,
+            steps: config.pgd.steps,
+            randomStart: config.pgd.randomStart,
+            restarts: config.pgd.restarts,
+            loss: config.pgd.loss,
+            queries: config.square.queries,
+            ...(job.gradient ? { gradient: job.gradient } : {}),
+          },
           job.attack === 'none' ? [0] : job.eps,
         ),
       ),
@@ -56,12 +76,12 @@ export function runEvalJob(job: EvalJob, task: WorkerTask, dataset: SharedDatase
       end: job.end,
       correct: c.correct,
       total: c.total,
+      correctBits: encodeBits(c.correctFlags),
       ...(c.targetHits !== undefined ? { targetHits: c.targetHits } : {}),
       backend,
       seconds,
-      ...(job.attack !== 'none'
-        ? { attackParams: { eotSamples: c.spec.eotSamples, steps: c.spec.steps, stepSize: c.spec.stepSize, randomStart: c.spec.randomStart, target: c.spec.target } }
-        : {}),
+      ...(GRADIENT_ATTACKS.includes(job.attack) ? { gradient: c.spec.gradient } : {}),
+      ...(job.attack !== 'none' ? { attackParams: attackParams(c.spec) } : {}),
     }));
   } finally {
     target.dispose();
