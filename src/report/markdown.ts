@@ -1,15 +1,20 @@
 /**
- * The Markdown report: protocol, the paper's Tables I-III with our numbers
- * beside theirs, every other attack, the eps sweep and the command that made
- * it. Pure: results in, a string out, the same string for the same input, so
- * it is tested against a golden string.
+ * The Markdown report: the verdicts on the paper's claims and the sanity
+ * checks first, then the paper's Tables I-III with our numbers beside theirs,
+ * the paired comparisons and worst cases, every other attack, the eps sweep,
+ * the protocol and the command that made it. Pure: results in, a string out,
+ * the same string for the same input, so it is tested against a golden string.
  */
 import type { EvalResult, TrainRecord } from '../experiments/types.js';
 import { aggregate, type AggregateGroup } from './aggregate.js';
 import { DASH, fmtEps, fmtMeanSd, fmtSummary, markdownTable, settingKey, settingLabel, settingsOf, type Setting } from './format.js';
 import { gallerySection, perSeedSection, referenceSection, trainingSection } from './details.js';
 import { paperCells, renderPaperTables } from './paper-tables.js';
+import { renderComparisons } from './comparisons.js';
+import { renderWorstCases } from './ensemble.js';
+import { buildSummary, renderChecks, warningsOf, type RunFacts } from './summary.js';
 import { seriesOf, sweepGroups } from './sweep.js';
+import { renderVerdicts } from './verdicts.js';
 
 export interface ReportInput {
   title: string;
@@ -24,6 +29,8 @@ export interface ReportInput {
   svgFile?: string;
   /** K of EOT, for the row label 'GlanceAgain (EOT-10)'; results do not record it. */
   eotSamples?: number;
+  /** How the run was made (preset, limits): a smoke or sliced run gives no verdicts. */
+  run?: Omit<RunFacts, 'partial'>;
   /** File name of the Tables I-III dot-and-interval plot next to the report, e.g. 'cells.svg'. */
   cellsSvgFile?: string;
   /** The run's training records, for the training curves. */
@@ -102,9 +109,12 @@ export function renderReport(input: ReportInput): string {
   const settings = settingsOf(groups);
   const shown = new Set<AggregateGroup>();
   const eotLabel = input.eotSamples !== undefined ? `EOT-${input.eotSamples}` : 'EOT';
+  const summary = buildSummary(input.results, { ...input.run, partial: input.partial });
   const lines: string[] = [`# ${input.title}`, ''];
   if (input.partial) lines.push(...partialBlock(input.partial));
-  lines.push('## Protocol', '', ...markdownTable(['Setting', 'Value'], input.protocol), '');
+  // The conclusions first, then the paper's tables they rest on; detail and protocol below.
+  lines.push(...renderVerdicts(summary.verdicts, summary.blockers, (v) => warningsOf(summary, v)));
+  lines.push(...renderChecks(summary));
   lines.push(
     'Cells: accuracy (%) as mean ± sample sd over seeds (Student-t 95% confidence interval of the mean, clipped to 0–100) [number of seeds]. ' +
       "Paper: the paper's single run (MNIST, measured on the training data, eps units not stated). " +
@@ -112,11 +122,14 @@ export function renderReport(input: ReportInput): string {
     '',
   );
   lines.push(...renderPaperTables(groups, settings, { eotLabel }, shown));
+  lines.push(...renderComparisons(summary.comparisons));
+  lines.push(...renderWorstCases(summary.worstCases));
   lines.push(...otherAttacks(groups, settings, shown));
   lines.push(...epsSweep(groups, settings, input.svgFile));
   lines.push(...perSeedSection(paperCells(groups, settings, { eotLabel }), input.cellsSvgFile));
   lines.push(...trainingSection(input.training, input.trainingSvgFile));
   lines.push(...gallerySection(input.galleryFile));
+  lines.push('## Protocol', '', ...markdownTable(['Setting', 'Value'], input.protocol), '');
   lines.push('## How to reproduce', '', ...codeBlock(input.command, 'sh'), '');
   lines.push(...referenceSection());
   return lines.join('\n');

@@ -21,7 +21,7 @@ export const CHECKS = {
   'eot-vs-one-draw': 'EOT is at least as strong as one draw on a randomised model',
   'gradient-free-vs-gradient': 'the gradient-free attack (Square) is not stronger than the gradient attacks',
   'chance-at-large-eps': 'at a large eps (0.5 in pixels) the strongest white-box attack takes accuracy to chance',
-  'noise-vs-attack': 'random sign noise of the same eps hurts less than an attack',
+  'noise-vs-attack': 'random sign noise of the same eps hurts less than a white-box attack',
   'fgsm-masking': "FGSM's accuracy does not rise with eps while PGD's falls (label leaking or gradient masking)",
 } as const;
 export type CheckId = keyof typeof CHECKS;
@@ -171,7 +171,7 @@ export const checkEot = (groups: readonly AggregateGroup[]) =>
 
 export const checkNoise = (groups: readonly AggregateGroup[]) =>
   pairwise('noise-vs-attack', groups, (g) => isAttack(g, 'noise'),
-    (high, low) => isAttack(low, ...GRADIENT, 'square'),
+    (high, low) => whiteBox(low) && isAttack(low, ...GRADIENT, 'square'),
     'the attack hurts less than random sign noise of the same eps: it is broken or its gradients are masked');
 
 /** Square against the strongest white-box gradient attack on the same model and eps. */
