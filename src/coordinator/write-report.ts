@@ -1,5 +1,5 @@
 /**
- * Writes a run's report files (report.md, results.csv, sweep.svg) into
+ * Writes a run's report files (report.md, summary.json, results.csv, sweep.svg) into
  * reports/<run-id>/ from the run store alone, so a report can be regenerated at
  * any time, partial runs included (marked, with what is missing).
  */
@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { MODEL_TABLE, type Objective } from '../experiments/models.js';
 import type { EvalResult, TrainRecord } from '../experiments/types.js';
 import { aggregate, paperCells, renderCellsSvg, renderReport, renderResultsCsv, renderSweepSvg, renderTrainingSvg, settingsOf, sweepGroups, trainingCurves } from '../report/index.js';
+import { buildSummary } from '../report/summary.js';
 import { describeMachine, jobsOfRun, readMeta, type RunMeta } from './meta.js';
 import { RunStore, type JobLine } from './store.js';
 
@@ -95,13 +96,18 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
   // The gallery needs tfjs, so `glance gallery` makes it (at the end of a run); the report links it when it is there.
   const galleryFile = existsSync(join(dir, GALLERY_FILE)) ? GALLERY_FILE : undefined;
   const partial = missing.length > 0;
+  const counts = { done: jobs.length - missing.length, total: jobs.length };
+  const run = { preset: config.preset, evalLimit: config.eval.limit, trainLimit: config.train.limit };
+  // The report's conclusions, machine-readable: the same summary report.md renders.
+  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(buildSummary(results, { ...run, partial: partial ? counts : undefined }), null, 2)}\n`);
   writeFileSync(
     join(dir, 'report.md'),
     renderReport({
       title: `glance-bench: ${config.preset} run ${basename(runDir)}`,
       protocol,
       results,
-      partial: partial ? { done: jobs.length - missing.length, total: jobs.length, missing } : undefined,
+      partial: partial ? { ...counts, missing } : undefined,
+      run,
       command: meta?.command ?? `npx glance run --config ${join(runDir, 'config.json')} --out ${runDir}`,
       svgFile,
       eotSamples: config.eotSamples,
