@@ -64,6 +64,29 @@ describe('glance reproduce end to end', () => {
     expect(readFileSync(join(tmp, 'reports', 'ref', 'report.md'), 'utf8')).toContain('## Table III');
   });
 
+  it('trains an AdvNet per eps reading in its units and evaluates each only in its reading', () => {
+    const out = join(tmp, 'ref');
+    const manifest = (units: string) =>
+      JSON.parse(readFileSync(join(out, 'checkpoints', `AdvNet@${units}-seed1.json`), 'utf8')) as { config: { advUnits: string; advEps: number }; sha256: string };
+    const [pixel, normalized] = [manifest('pixel'), manifest('normalized')];
+    expect([pixel.config.advUnits, normalized.config.advUnits]).toEqual(['pixel', 'normalized']);
+    expect(normalized.config.advEps).toBe(pixel.config.advEps);
+    // Same seed, same data, same initial weights: only the FGSM step of training differs (0.3 px vs 0.3 x 0.3081 px unclipped).
+    expect(normalized.sha256).not.toBe(pixel.sha256);
+    const trainLosses = (units: string) => (lines(out).find((l) => l.jobId === `train/AdvNet@${units}/seed1`)!.train!.history.map((h) => h.loss));
+    expect(trainLosses('normalized')).not.toEqual(trainLosses('pixel'));
+    // NormalNet and GlanceAgain have one checkpoint each, unaffected by the units.
+    expect(existsSync(join(out, 'checkpoints', 'NormalNet-seed1.json'))).toBe(true);
+    const results = lines(out).flatMap((l) => (l.results ?? []) as unknown as Array<{ model: string; source?: string; threat: string; epsUnits: string; advUnits?: string }>);
+    const adv = results.filter((r) => r.model === 'AdvNet');
+    for (const threat of ['clean', 'transfer', 'white-box']) {
+      for (const units of ['pixel', 'normalized']) {
+        expect(adv.filter((r) => r.threat === threat && r.epsUnits === units).map((r) => r.advUnits)).toEqual([units, units]);
+      }
+    }
+    expect(results.filter((r) => r.model !== 'AdvNet' && r.source !== 'AdvNet').every((r) => r.advUnits === undefined)).toBe(true);
+  });
+
   it('resumes after kill -9 without running a finished job twice, with the same results', async () => {
     const out = join(tmp, 'killed');
     await runAndKillWhen(cli, runArgs(out, 2), out, root, '"status":"done"');
@@ -86,7 +109,8 @@ describe('glance reproduce end to end', () => {
     expect(r.status).toBe(0);
     const all = lines(out);
     const train = all.filter((l) => l.jobId.startsWith('train/'));
-    expect(train.length).toBe(3);
+    // NormalNet, GlanceAgain and one AdvNet per eps reading.
+    expect(train.length).toBe(4);
     for (const l of train) expect((l.train as { reusedFrom?: string }).reusedFrom).toMatch(/ref[\\/]checkpoints/);
     // The same models give the same counts at the eps both runs measured.
     for (const l of all.filter((x) => x.results)) {
@@ -97,7 +121,7 @@ describe('glance reproduce end to end', () => {
 
   it('records a job that throws and a worker that crashes, finishes the rest, exits non-zero', () => {
     const out = join(tmp, 'faults');
-    const thrown = 'eval/AdvNet/seed1/clean/none/AdvNet/pixel/test0-100';
+    const thrown = 'eval/AdvNet@pixel/seed1/clean/none/AdvNet@pixel/pixel/test0-100';
     const crashed = 'eval/NormalNet/seed1/white-box/fgsm/NormalNet/pixel+normalized/test100-200';
     const r = glance([...runArgs(out, 2), '--models', 'NormalNet,AdvNet'], { GLANCE_FAULT_THROW: thrown, GLANCE_FAULT_CRASH: crashed });
     expect(r.status).toBe(1);
@@ -111,7 +135,7 @@ describe('glance reproduce end to end', () => {
     }
     expect(all.find((l) => l.jobId === thrown)!.error).toMatch(/injected fault/);
     const done = all.filter((l) => l.status === 'done').map((l) => l.jobId);
-    expect(done).toContain('eval/AdvNet/seed1/clean/none/AdvNet/pixel/test100-200');
+    expect(done).toContain('eval/AdvNet@pixel/seed1/clean/none/AdvNet@pixel/pixel/test100-200');
     expect(done.length).toBeGreaterThan(10);
   });
 });

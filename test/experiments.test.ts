@@ -4,6 +4,8 @@ import { buildJobs, shardJobs, trainId, type Job, type TrainJob } from '../src/e
 import { mergeConfig, parseShard, validateConfig } from '../src/experiments/validate.js';
 import { buildConfig } from '../src/cli/experiment-options.js';
 import { GlanceError } from '../src/errors.js';
+import { withAdvUnits } from '../src/experiments/readings.js';
+import type { EpsUnits, EvalResult } from '../src/experiments/types.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,9 +49,59 @@ describe('presets and validation', () => {
     expect(c.eps).toEqual([0.1, 0.2]);
     expect(c.train.epochs).toBe(2);
     expect(c.train.limit).toBe(PRESETS.smoke.train.limit);
-    expect(buildConfig({ preset: 'paper', advUnits: 'normalized' }).train.advUnits).toBe('normalized');
+    expect(buildConfig({ preset: 'paper', advUnits: 'normalized' }).train.advUnits).toEqual(['normalized']);
     badOption(() => buildConfig({ preset: 'paper', advUnits: 'meters' }), /adv-units: expected one of pixel, normalized/);
     expect(mergeConfig({ a: { b: 1, c: 2 } }, { a: { c: 3 } })).toEqual({ a: { b: 1, c: 3 } });
+  });
+});
+
+describe('AdvNet per eps reading', () => {
+  it('--adv-units lists the readings; by default every eps unit, one AdvNet each', () => {
+    expect(PRESETS.paper.train.advUnits).toEqual(['pixel', 'normalized']);
+    expect(buildConfig({ preset: 'paper', epsUnits: 'normalized' }).train.advUnits).toEqual(['normalized']);
+    expect(buildConfig({ preset: 'paper', advUnits: 'normalized,pixel' }).train.advUnits).toEqual(['pixel', 'normalized']);
+    badOption(() => buildConfig({ preset: 'sweep', advUnits: 'normalized' }), /adv-units: expected units among the eps units \(pixel\).*add it to --eps-units/);
+    // A config.json of an older glance names one unit: a list of one.
+    expect(validateConfig({ ...PRESETS.paper, train: { ...PRESETS.paper.train, advUnits: 'pixel' } }).train.advUnits).toEqual(['pixel']);
+  });
+
+  it('trains AdvNet once per reading and evaluates it only in its reading; NormalNet and GlanceAgain once', () => {
+    const jobs = buildJobs({ ...PRESETS.paper, seeds: [1] }, 10000);
+    expect(jobs.filter((j) => j.kind === 'train').map((j) => j.id)).toEqual([
+      'train/NormalNet/seed1', 'train/AdvNet@pixel/seed1', 'train/AdvNet@normalized/seed1', 'train/GlanceAgain/seed1',
+    ]);
+    const adv = jobs.filter((j) => j.kind === 'eval' && (j.model === 'AdvNet' || j.source === 'AdvNet'));
+    for (const j of adv) {
+      expect(j.kind === 'eval' && j.epsUnits).toEqual([j.advUnits]);
+      expect(j.deps).toContain(trainId('AdvNet', 1, j.advUnits));
+    }
+    expect(adv.map((j) => j.id).sort()).toEqual([
+      'eval/AdvNet@normalized/seed1/clean/none/AdvNet@normalized/normalized/test0-10000',
+      'eval/AdvNet@normalized/seed1/transfer/fgsm/NormalNet/normalized/test0-10000',
+      'eval/AdvNet@normalized/seed1/white-box/fgsm/AdvNet@normalized/normalized/test0-10000',
+      'eval/AdvNet@pixel/seed1/clean/none/AdvNet@pixel/pixel/test0-10000',
+      'eval/AdvNet@pixel/seed1/transfer/fgsm/NormalNet/pixel/test0-10000',
+      'eval/AdvNet@pixel/seed1/white-box/fgsm/AdvNet@pixel/pixel/test0-10000',
+    ].map((id) => expect.stringMatching(new RegExp(`^${id.replace(/[/+]/g, '\\$&').replace('test0', '(.*/)?test0')}$`))));
+    // Crafted on AdvNet (--transfer-source AdvNet): the source of each reading is that reading's AdvNet.
+    const fromAdv = buildJobs({ ...PRESETS.paper, seeds: [1], transferSource: 'AdvNet' }, 10000)
+      .filter((j) => j.kind === 'eval' && j.model === 'NormalNet' && j.threat === 'transfer');
+    expect(fromAdv.map((j) => [j.kind === 'eval' && j.epsUnits, j.deps])).toEqual([
+      [['pixel'], ['train/NormalNet/seed1', 'train/AdvNet@pixel/seed1']],
+      [['normalized'], ['train/NormalNet/seed1', 'train/AdvNet@normalized/seed1']],
+    ]);
+  });
+
+  it('a store of an older glance (advUnits one unit) keeps its grid: one AdvNet, evaluated in every reading', () => {
+    const old = { ...PRESETS.paper, seeds: [1], train: { ...PRESETS.paper.train, advUnits: 'pixel' as unknown as EpsUnits[] } };
+    const jobs = buildJobs(old, 10000);
+    expect(jobs.filter((j) => j.kind === 'train').map((j) => j.id)).toContain('train/AdvNet/seed1');
+    const wb = jobs.find((j) => j.kind === 'eval' && j.model === 'AdvNet' && j.threat === 'white-box')!;
+    expect(wb.id).toMatch(/^eval\/AdvNet\/seed1\/white-box\/fgsm\/AdvNet\/pixel\+normalized\//);
+    expect(wb.advUnits).toBeUndefined();
+    const results = [{ model: 'AdvNet', source: 'AdvNet' }, { model: 'GlanceAgain', source: 'NormalNet' }, { model: 'AdvNet', advUnits: 'normalized' }] as EvalResult[];
+    expect(withAdvUnits(results, old).map((r) => r.advUnits)).toEqual(['pixel', undefined, 'normalized']);
+    expect(withAdvUnits(results, PRESETS.paper)).toBe(results);
   });
 });
 
@@ -82,7 +134,9 @@ describe('job grid', () => {
 
   it('trains every model of every seed first, GlanceAgain after NormalNet of its seed', () => {
     const train = jobs.filter((j) => j.kind === 'train');
-    expect(train.map((j) => j.id)).toEqual(smoke.seeds.flatMap((s) => smoke.models.map((m) => trainId(m, s))));
+    expect(train.map((j) => j.id)).toEqual(
+      smoke.seeds.flatMap((s) => smoke.models.flatMap((m) => (m === 'AdvNet' ? smoke.train.advUnits.map((u) => trainId(m, s, u)) : [trainId(m, s)]))),
+    );
     expect(train.find((j) => j.model === 'GlanceAgain')!.deps).toEqual([trainId('NormalNet', 1)]);
   });
 
@@ -91,13 +145,13 @@ describe('job grid', () => {
     const ids = new Set(evals.map((j) => j.id));
     expect(ids.size).toBe(evals.length);
     expect(evals.filter((j) => j.attack === 'eot-fgsm').every((j) => j.model === 'GlanceAgain' && j.threat === 'white-box')).toBe(true);
-    const clean = evals.filter((j) => j.threat === 'clean' && j.model === 'AdvNet' && j.seed === 1);
+    const clean = evals.filter((j) => j.threat === 'clean' && j.model === 'AdvNet' && j.advUnits === 'pixel' && j.seed === 1);
     expect(clean.map((j) => [j.start, j.end])).toEqual([[0, 500], [500, 1000]]);
     const transfer = evals.find((j) => j.threat === 'transfer' && j.model === 'GlanceAgain')!;
     expect(transfer.deps).toEqual([trainId('GlanceAgain', transfer.seed), trainId('NormalNet', transfer.seed)]);
-    // 2 seeds x 3 models x (clean + transfer + white-box fgsm [+ EOT for GlanceAgain]) x 2 shards:
-    // one-step attacks cover both eps units in one job (they share the gradient).
-    expect(evals.length).toBe(2 * (3 * (1 + 2) + 1) * 2);
+    // 2 seeds x 4 trained models (AdvNet per reading) x (clean + transfer + white-box fgsm [+ EOT for
+    // GlanceAgain]) x 2 shards: one-step attacks cover both eps units in one job (they share the gradient).
+    expect(evals.length).toBe(2 * (4 * (1 + 2) + 1) * 2);
     expect(transfer.epsUnits).toEqual(['pixel', 'normalized']);
     expect(transfer.id).toContain('/pixel+normalized/');
     // An iterative attack gets a job per unit.

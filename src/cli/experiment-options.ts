@@ -119,7 +119,7 @@ export function addConfigOptions(cmd: Command, defaultPreset: string): Command {
     .option('--attack-limit <list>', 'evaluate an attack on the first n images only, e.g. square=1000,pgd=2000' + d(Object.entries(p.attackLimits).map(([a, n]) => `${a}=${n}`).join(',') || 'none'))
     .option('--adv-eps <x>', "AdvNet's adversarial-training eps" + d(p.train.advEps))
     .option('--adv-mix <x>', "AdvNet's weight of the clean loss" + d(p.train.advMix))
-    .option('--adv-units <units>', `units of AdvNet's training eps: ${EPS_UNITS.join(' | ')} (for the normalized reading of the paper, train AdvNet in normalized units too)` + d(p.train.advUnits))
+    .option('--adv-units <list>', `the eps readings AdvNet is trained for, one AdvNet each in its own units, evaluated in that reading: ${EPS_UNITS.join(',')} (default: every --eps-units)` + d(p.train.advUnits))
     .option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(' | ')} (auto: node if built, else wasm)` + d(p.backend))
     .option('--dataset <name>', 'mnist | fashion-mnist' + d(p.dataset))
     .option('--data-dir <dir>', 'a directory with the four IDX files instead of --dataset');
@@ -163,7 +163,7 @@ export function buildConfig(raw: RawOptions): ExperimentConfig {
       limit: number('--train-limit', raw.trainLimit),
       advEps: number('--adv-eps', raw.advEps),
       advMix: number('--adv-mix', raw.advMix),
-      advUnits: raw.advUnits,
+      advUnits: list(raw.advUnits),
     },
     glance: { baseLayer: raw.baseLayer, resampling: raw.resampling },
     eval: {
@@ -183,7 +183,13 @@ export function buildConfig(raw: RawOptions): ExperimentConfig {
     attackLimits: attackLimits(raw.attackLimit),
     backend: raw.backend,
   };
-  return validateConfig(mergeConfig(preset as unknown as Record<string, unknown>, fromFile, flags));
+  const merged = mergeConfig(preset as unknown as Record<string, unknown>, fromFile, flags);
+  // AdvNet's readings follow the eps units unless they are given too.
+  const fileTrain = fromFile.train as Record<string, unknown> | undefined;
+  if ((raw.epsUnits !== undefined || fromFile.epsUnits !== undefined) && raw.advUnits === undefined && fileTrain?.advUnits === undefined) {
+    merged.train = { ...(merged.train as Record<string, unknown>), advUnits: undefined };
+  }
+  return validateConfig(merged);
 }
 
 export function buildRunOptions(raw: RawOptions, config: ExperimentConfig): RunOptions {

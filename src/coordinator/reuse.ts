@@ -2,34 +2,44 @@
  * Reusing trained models across runs (--reuse-checkpoints DIR): a training job
  * whose model, seed, training config and data match a checkpoint in DIR takes a
  * copy of it instead of training again, so a sweep after a paper run (same seeds,
- * same training) only evaluates. The checkpoint is validated (shape, SHA-256)
- * before it is trusted, and the store says where it came from.
+ * same training) only evaluates. AdvNet matches only an AdvNet trained in the
+ * units of its reading (experiments/readings.ts); a store of an older glance named
+ * its one AdvNet without them, and its manifest's units decide. The checkpoint is
+ * validated (shape, SHA-256) before it is trusted, and the store says where it
+ * came from.
  */
-import { join } from 'node:path';
-import { copyAtomic } from '../data/durable.js';
+import { basename, join } from 'node:path';
+import { copyAtomic, writeAtomic } from '../data/durable.js';
 import type { ExperimentConfig } from '../experiments/config.js';
 import { trainId, type Job, type TrainJob } from '../experiments/grid.js';
 import { baseSource, checkpointName, netSpec } from '../experiments/models.js';
+import { isAdversarial, modelTrainConfig } from '../experiments/readings.js';
 import type { TrainRecord } from '../experiments/types.js';
 import { checkpointExists, checkpointFiles, loadCheckpoint, type CheckpointManifest } from '../training/checkpoint.js';
 import { configDiff, type RunStore, type StoreState } from './store.js';
 
-/** The manifest of the checkpoint in `from` that can stand for the job's model, if there is one. */
-function matching(job: TrainJob, config: ExperimentConfig, dataFingerprint: string, from: string): CheckpointManifest | undefined {
-  const name = checkpointName(job.model, job.seed);
-  if (!checkpointExists(from, name)) return undefined;
-  let manifest: CheckpointManifest;
-  try {
-    ({ manifest } = loadCheckpoint(from, name, { spec: netSpec(job.model, config), dataFingerprint }));
-  } catch {
-    return undefined;
+/** The name and manifest of the checkpoint in `from` that can stand for the job's model, if there is one. */
+function matching(job: TrainJob, config: ExperimentConfig, dataFingerprint: string, from: string): { name: string; manifest: CheckpointManifest } | undefined {
+  const want = modelTrainConfig(config.train, job.model, job.advUnits);
+  const names = [checkpointName(job.model, job.seed, job.advUnits), ...(isAdversarial(job.model) ? [checkpointName(job.model, job.seed)] : [])];
+  for (const name of [...new Set(names)]) {
+    if (!checkpointExists(from, name)) continue;
+    let manifest: CheckpointManifest;
+    try {
+      ({ manifest } = loadCheckpoint(from, name, { spec: netSpec(job.model, config), dataFingerprint }));
+    } catch {
+      continue;
+    }
+    // An older glance trained some seeds together (their manifests list them as
+    // packedWith); such a model is its seed's, trained the same way up to float
+    // summation order, so it may stand for the job like any other. Its manifests
+    // also gave every model AdvNet's settings, which only AdvNet's training uses.
+    const { packedWith: _, ...recorded } = manifest.config as typeof manifest.config & { packedWith?: number[] };
+    const { advEps: _e, advUnits: _u, advMix: _m, ...common } = recorded;
+    const trained = isAdversarial(job.model) ? recorded : common;
+    if (manifest.seed === job.seed && configDiff(trained, want).length === 0) return { name, manifest };
   }
-  // An older glance trained some seeds together (their manifests list them as
-  // packedWith); such a model is its seed's, trained the same way up to float
-  // summation order, so it may stand for the job like any other.
-  const { packedWith: _, ...trained } = manifest.config as typeof manifest.config & { packedWith?: number[] };
-  if (manifest.seed !== job.seed || configDiff(trained, config.train).length) return undefined;
-  return manifest;
+  return undefined;
 }
 
 const reusedFrom = (from: string, name: string) => join(from, `${name}.json`);
@@ -55,15 +65,18 @@ export function reuseCheckpoints(jobs: Job[], config: ExperimentConfig, dataFing
         const baseFrom = line?.status === 'done' ? line.train?.reusedFrom : undefined;
         if (baseFrom !== reusedFrom(from, checkpointName(base, job.seed))) continue;
       }
-      const manifest = matching(job, config, dataFingerprint, from);
-      if (!manifest) continue;
-      const name = checkpointName(job.model, job.seed);
-      const src = checkpointFiles(from, name);
+      const found = matching(job, config, dataFingerprint, from);
+      if (!found) continue;
+      const { manifest } = found;
+      const name = checkpointName(job.model, job.seed, job.advUnits);
+      const src = checkpointFiles(from, found.name);
       const dst = checkpointFiles(store.checkpointDir, name);
       // Weights first, manifest last: a manifest's presence means complete weights.
       copyAtomic(src.weights, dst.weights);
-      copyAtomic(src.manifest, dst.manifest);
-      const train: TrainRecord = { model: job.model, seed: job.seed, checkpoint: name, history: manifest.history, backend: manifest.backend, reusedFrom: reusedFrom(from, name) };
+      // An older store's AdvNet is renamed to its reading's name: its manifest then names the renamed weights.
+      if (found.name === name) copyAtomic(src.manifest, dst.manifest);
+      else writeAtomic(dst.manifest, JSON.stringify({ ...manifest, weightsFile: basename(dst.weights) }, null, 2) + '\n');
+      const train: TrainRecord = { model: job.model, seed: job.seed, ...(job.advUnits ? { advUnits: job.advUnits } : {}), checkpoint: name, history: manifest.history, backend: manifest.backend, reusedFrom: reusedFrom(from, found.name) };
       const line = { jobId: job.id, status: 'done' as const, seconds: 0, attempt: 1, train, at: new Date().toISOString() };
       store.append(line);
       state.lines.set(job.id, line);

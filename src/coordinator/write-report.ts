@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MODEL_TABLE, type Objective } from '../experiments/models.js';
+import { advTrainings, legacyAdvUnits, withAdvUnits } from '../experiments/readings.js';
 import type { EvalResult, TrainRecord } from '../experiments/types.js';
 import { aggregate, paperCells, renderCellsSvg, renderReport, renderResultsCsv, renderSweepSvg, renderTrainingSvg, settingsOf, sweepGroups, trainingCurves } from '../report/index.js';
 import { buildSummary } from '../report/summary.js';
@@ -22,6 +23,14 @@ function wallTime(all: JobLine[]): string {
   if (!ends.length) return '—';
   const span = (Math.max(...ends) - Math.min(...starts)) / 1000;
   return `${(span / 60).toFixed(1)} min from the first job's start to the last stored job (${(seconds / 60).toFixed(1)} min of job time)`;
+}
+
+/** How the run's AdvNets were trained: one per reading, or an older store's one for every reading. */
+function advNetText(config: Parameters<typeof advTrainings>[0]): string {
+  const legacy = legacyAdvUnits(config);
+  if (legacy) return `one AdvNet trained in ${legacy} units and evaluated in every eps reading`;
+  const units = advTrainings(config).map((a) => a.units);
+  return units.length ? `one AdvNet per eps reading, trained in its units (${units.join(', ')})` : 'no eps reading to train AdvNet in';
 }
 
 /** The machine(s) the run's meta.json recorded. */
@@ -43,7 +52,7 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
   const meta = readMeta(runDir);
   const { lines } = store.read();
   const done = [...lines.values()].filter((l): l is Extract<JobLine, { status: 'done' }> => l.status === 'done');
-  const results: EvalResult[] = done.flatMap((l) => l.results ?? []);
+  const results: EvalResult[] = withAdvUnits(done.flatMap((l) => l.results ?? []), config);
   const training: TrainRecord[] = done.flatMap((l) => (l.train ? [l.train] : []));
   const jobs = meta ? jobsOfRun(config, meta) : [];
   const missing = jobs.filter((j) => lines.get(j.id)?.status !== 'done').map((j) => j.id);
@@ -68,7 +77,7 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
     [
       'training',
       `${t.epochs} epochs, batch ${t.batchSize}, Adam lr ${t.lr}${t.limit ? `, first ${t.limit} training images` : ''}` +
-        (trainsWith('advnet') ? `; AdvNet FGSM eps ${t.advEps} (${t.advUnits}), mix ${t.advMix}` : '') +
+        (trainsWith('advnet') ? `; AdvNet FGSM eps ${t.advEps}, mix ${t.advMix}, ${advNetText(config)}` : '') +
         // A store of an older glance that trained several seeds as one batched computation says so.
         (pack > 1 ? `; seeds trained ${pack} at a time as one batched computation (--pack ${pack})` : ''),
     ],

@@ -3,7 +3,7 @@
  * Built from a preset, a --config file and command-line flags (in that order of
  * precedence, flags last), then validated once; everything downstream trusts it.
  */
-import type { AttackGradient, AttackName, BackendChoice, PgdLoss, BaseLayer, EpsUnits, ModelName, Resampling, Split, TrainConfig } from './types.js';
+import type { AttackGradient, AttackName, BackendChoice, PgdLoss, BaseLayer, EpsUnits, ModelName, Resampling, Split, ExperimentTrainConfig } from './types.js';
 
 export interface ExperimentConfig {
   preset: string;
@@ -12,7 +12,7 @@ export interface ExperimentConfig {
   dataDir?: string;
   models: ModelName[];
   seeds: number[];
-  train: TrainConfig;
+  train: ExperimentTrainConfig;
   glance: { baseLayer: BaseLayer; resampling: Resampling };
   eval: {
     split: Split;

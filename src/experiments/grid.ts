@@ -1,6 +1,7 @@
 /**
  * The job DAG of an experiment. A training job trains one model of one seed
- * (`train/<model>/seed<n>`); a model whose base layer comes from another model
+ * (`train/<model>/seed<n>`; AdvNet once per eps reading, `train/AdvNet@normalized/seed<n>`,
+ * evaluated in that reading only: readings.ts); a model whose base layer comes from another model
  * (the models table: GlanceAgain's frozen or fine-tuned base from NormalNet)
  * depends on that model's job of the same seed. Evaluation jobs depend on the
  * models they attack and classify. Each evaluation job covers every eps of one
@@ -12,6 +13,7 @@
  */
 import type { ExperimentConfig } from './config.js';
 import { baseSource, isRandomized, netSpec } from './models.js';
+import { advTrainings, isAdversarial, readingTag, type AdvTraining } from './readings.js';
 import { GRADIENT_ATTACKS, type AttackGradient, type AttackName, type EpsUnits, type ModelName, type ThreatModel } from './types.js';
 
 export interface TrainJob {
@@ -19,6 +21,8 @@ export interface TrainJob {
   id: string;
   model: ModelName;
   seed: number;
+  /** AdvNet: the units of its training eps (its reading); its id and checkpoint carry them (readings.ts). */
+  advUnits?: EpsUnits;
   deps: string[];
 }
 
@@ -31,6 +35,8 @@ export interface EvalJob {
   attack: AttackName;
   /** The model the attack is crafted on. */
   source: ModelName;
+  /** When AdvNet is the model or the source: the units it was trained in (its reading). */
+  advUnits?: EpsUnits;
   eps: number[];
   /** One-step attacks cover every unit of the run in one job (they share the gradient); others one unit. */
   epsUnits: EpsUnits[];
@@ -43,7 +49,8 @@ export interface EvalJob {
 
 export type Job = TrainJob | EvalJob;
 
-export const trainId = (model: ModelName, seed: number) => `train/${model}/seed${seed}`;
+/** `advUnits`: AdvNet's reading, which its id carries ('train/AdvNet@normalized/seed1'; readings.ts). */
+export const trainId = (model: ModelName, seed: number, advUnits?: EpsUnits) => `train/${model}${readingTag(model, advUnits)}/seed${seed}`;
 
 /** Attacks that only make sense against a randomised model (averaging over its transform draws). */
 const EOT: AttackName[] = ['eot-fgsm', 'eot-pgd'];
@@ -64,10 +71,16 @@ const OWN_MODEL: AttackName[] = ['noise', 'square'];
 /** The size of the evaluation split in images, before any limit. */
 export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
   const jobs: Job[] = [];
+  const trainings = advTrainings(config);
+  // A model as trained: AdvNet once per reading, the others once.
+  const trainedAs = (model: ModelName): Array<AdvTraining | undefined> => (isAdversarial(model) ? trainings : [undefined]);
   for (const seed of config.seeds) {
     for (const model of config.models) {
       const base = baseSource(netSpec(model, config));
-      jobs.push({ kind: 'train', id: trainId(model, seed), model, seed, deps: base ? [trainId(base, seed)] : [] });
+      for (const adv of trainedAs(model)) {
+        const advUnits = adv && !adv.legacy ? adv.units : undefined;
+        jobs.push({ kind: 'train', id: trainId(model, seed, advUnits), model, seed, ...(advUnits ? { advUnits } : {}), deps: base ? [trainId(base, seed)] : [] });
+      }
     }
   }
   const count = Math.min(config.eval.limit ?? splitSize, splitSize);
@@ -81,41 +94,51 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
     return limit === undefined || limit >= count ? slices : cut(limit, Math.min(shards, limit));
   };
   const gradientsOf = (attack: AttackName): Array<AttackGradient | undefined> => (GRADIENT_ATTACKS.includes(attack) ? config.attackGradients : [undefined]);
+  type Cell = { threat: ThreatModel; attack: AttackName; source: ModelName; adv?: AdvTraining; eps: number[]; units: EpsUnits[]; gradient?: AttackGradient };
   for (const seed of config.seeds) {
     for (const model of config.models) {
-      const cells: Array<{ threat: ThreatModel; attack: AttackName; source: ModelName; eps: number[]; units: EpsUnits[]; gradient?: AttackGradient }> = [
-        { threat: 'clean', attack: 'none', source: model, eps: [0], units: ['pixel'] },
-      ];
-      for (const threat of config.threats) {
-        const source = threat === 'transfer' ? config.transferSource : model;
-        for (const attack of config.attacks) {
-          // EOT averages over the source's randomness: only a randomised source has any.
-          if (EOT.includes(attack) && !isRandomized(source)) continue;
-          if (OWN_MODEL.includes(attack) && threat !== 'white-box') continue;
-          const groups = ONE_STEP.includes(attack) ? [config.epsUnits] : config.epsUnits.map((u) => [u]);
-          for (const units of groups) {
-            for (const gradient of gradientsOf(attack)) cells.push({ threat, attack, source, eps: config.eps, units, ...(gradient ? { gradient } : {}) });
+      for (const own of trainedAs(model)) {
+        // Clean accuracy has no eps; an AdvNet of one reading records its reading.
+        const cells: Cell[] = [{ threat: 'clean', attack: 'none', source: model, adv: own, eps: [0], units: own && !own.legacy ? own.readings : ['pixel'] }];
+        for (const threat of config.threats) {
+          const source = threat === 'transfer' ? config.transferSource : model;
+          // The AdvNet this cell involves (as the model or the source), one cell per reading.
+          const advs = own ? [own] : isAdversarial(source) ? trainings : [undefined];
+          for (const attack of config.attacks) {
+            // EOT averages over the source's randomness: only a randomised source has any.
+            if (EOT.includes(attack) && !isRandomized(source)) continue;
+            if (OWN_MODEL.includes(attack) && threat !== 'white-box') continue;
+            for (const adv of advs) {
+              const units = adv ? adv.readings : config.epsUnits;
+              const groups = ONE_STEP.includes(attack) ? [units] : units.map((u) => [u]);
+              for (const g of groups) {
+                for (const gradient of gradientsOf(attack)) cells.push({ threat, attack, source, adv, eps: config.eps, units: g, ...(gradient ? { gradient } : {}) });
+              }
+            }
           }
         }
-      }
-      for (const c of cells) {
-        for (const [start, end] of slicesOf(c.attack)) {
-          const deps = [...new Set([trainId(model, seed), trainId(c.source, seed)])];
-          jobs.push({
-            kind: 'eval',
-            id: `eval/${model}/seed${seed}/${c.threat}/${c.attack}/${c.source}/${c.units.join('+')}${c.gradient ? `/${c.gradient}` : ''}/${config.eval.split}${start}-${end}`,
-            model,
-            seed,
-            threat: c.threat,
-            attack: c.attack,
-            source: c.source,
-            eps: c.eps,
-            epsUnits: c.units,
-            ...(c.gradient ? { gradient: c.gradient } : {}),
-            start,
-            end,
-            deps,
-          });
+        for (const c of cells) {
+          const advUnits = c.adv && !c.adv.legacy ? c.adv.units : undefined;
+          const [modelAs, sourceAs] = [`${model}${readingTag(model, advUnits)}`, `${c.source}${readingTag(c.source, advUnits)}`];
+          for (const [start, end] of slicesOf(c.attack)) {
+            const deps = [...new Set([trainId(model, seed, advUnits), trainId(c.source, seed, advUnits)])];
+            jobs.push({
+              kind: 'eval',
+              id: `eval/${modelAs}/seed${seed}/${c.threat}/${c.attack}/${sourceAs}/${c.units.join('+')}${c.gradient ? `/${c.gradient}` : ''}/${config.eval.split}${start}-${end}`,
+              model,
+              seed,
+              threat: c.threat,
+              attack: c.attack,
+              source: c.source,
+              ...(advUnits ? { advUnits } : {}),
+              eps: c.eps,
+              epsUnits: c.units,
+              ...(c.gradient ? { gradient: c.gradient } : {}),
+              start,
+              end,
+              deps,
+            });
+          }
         }
       }
     }

@@ -10,7 +10,7 @@
  *   GlanceAgain  glance-again  yes         NormalNet        clean NLL   (base frozen / fine-tune; scratch: none)
  */
 import type { ExperimentConfig } from './config.js';
-import type { BaseLayer, ModelName, Resampling } from './types.js';
+import type { BaseLayer, EpsUnits, ModelName, Resampling } from './types.js';
 
 export type Architecture = 'normalnet' | 'glance-again';
 export type Objective = 'clean' | 'advnet';
@@ -59,7 +59,9 @@ export function normalizeSpec(spec: { model: ModelName; baseLayer?: BaseLayer; r
 
 export const describeSpec = (s: NetSpec) => ('baseLayer' in s ? `${s.model} (base layer ${s.baseLayer}, ${s.resampling})` : s.model);
 
-export const checkpointName = (model: ModelName, seed: number) => `${model}-seed${seed}`;
+/** The checkpoint of a model of a seed; AdvNet's carries its reading, 'AdvNet@normalized-seed1' (readings.ts). */
+export const checkpointName = (model: ModelName, seed: number, advUnits?: EpsUnits) =>
+  `${model}${advUnits && MODEL_TABLE[model].objective === 'advnet' ? `@${advUnits}` : ''}-seed${seed}`;
 
 export const PIXELS = 784;
 export const HIDDEN = 100;

@@ -9,7 +9,7 @@ const base: ExperimentConfig = {
   dataset: 'mnist',
   models: ['NormalNet', 'AdvNet', 'GlanceAgain'],
   seeds: [1, 2, 3, 4, 5],
-  train: { epochs: 15, batchSize: 64, lr: 1e-3, advEps: 0.3, advUnits: 'pixel', advMix: 0.5 },
+  train: { epochs: 15, batchSize: 64, lr: 1e-3, advEps: 0.3, advUnits: ['pixel', 'normalized'], advMix: 0.5 },
   glance: { baseLayer: 'frozen', resampling: 'bilinear' },
   eval: { split: 'test', batchSize: 500, shards: 1 },
   attacks: ['fgsm', 'eot-fgsm'],
@@ -37,6 +37,7 @@ export const PRESETS: Record<string, ExperimentConfig> = {
     attacks: ['fgsm', 'pgd'],
     eps: range(0, 0.5, 0.05),
     epsUnits: ['pixel'],
+    train: { ...base.train, advUnits: ['pixel'] },
     pgd: { ...base.pgd, steps: 10 },
   },
   smoke: {

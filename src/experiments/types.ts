@@ -61,6 +61,12 @@ export interface EvalResult {
   attack: AttackName;
   /** Model the attack was crafted on (transfer: the source; white-box: the model itself). */
   source?: ModelName;
+  /**
+   * The units AdvNet was trained in, when AdvNet is the model or the attack's source
+   * (experiments/readings.ts). Absent in results of an older glance, whose one AdvNet
+   * was trained in its config's train.advUnits.
+   */
+  advUnits?: EpsUnits;
   eps: number;
   epsUnits: EpsUnits;
   split: Split;
@@ -96,20 +102,35 @@ export interface EvalResult {
   };
 }
 
-/** Training settings of an experiment (the same for every model; AdvNet's fields apply to AdvNet only). */
-export interface TrainConfig {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  /** Train on the first `limit` images of the train split (smoke runs and tests); all when absent. */
-  limit?: number;
-  /** AdvNet: FGSM eps, its units, and the weight of the clean loss. */
+/** AdvNet's adversarial training: FGSM eps, its units, and the weight of the clean loss. */
+export interface AdvTrainConfig {
   advEps: number;
   advUnits: EpsUnits;
   advMix: number;
 }
 
-export const DEFAULT_TRAIN: TrainConfig = { epochs: 15, batchSize: 64, lr: 1e-3, advEps: 0.3, advUnits: 'pixel', advMix: 0.5 };
+/**
+ * How one model is trained, as its checkpoint manifest records it. AdvNet's
+ * fields are there for AdvNet (manifests of an older glance carry them for every
+ * model, where they meant nothing).
+ */
+export interface TrainConfig extends Partial<AdvTrainConfig> {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** Train on the first `limit` images of the train split (smoke runs and tests); all when absent. */
+  limit?: number;
+}
+
+/**
+ * Training settings of an experiment. AdvNet is trained once per eps reading:
+ * `advUnits` lists the units of those readings (experiments/readings.ts).
+ */
+export interface ExperimentTrainConfig extends Omit<TrainConfig, keyof AdvTrainConfig>, Omit<AdvTrainConfig, 'advUnits'> {
+  advUnits: EpsUnits[];
+}
+
+export const DEFAULT_TRAIN: TrainConfig & AdvTrainConfig = { epochs: 15, batchSize: 64, lr: 1e-3, advEps: 0.3, advUnits: 'pixel', advMix: 0.5 };
 
 /** One epoch of training as reported. */
 export interface EpochReport {
@@ -126,6 +147,8 @@ export interface EpochReport {
 export interface TrainRecord {
   model: ModelName;
   seed: number;
+  /** AdvNet: the units of its training eps (its reading). */
+  advUnits?: EpsUnits;
   checkpoint: string;
   history: EpochReport[];
   backend: BackendInfo;

@@ -5,7 +5,7 @@
 import { errors } from '../errors.js';
 import type { ExperimentConfig } from './config.js';
 import { baseSource, netSpec } from './models.js';
-import { ATTACK_GRADIENTS, ATTACKS, type AttackName, BACKENDS, PGD_LOSSES, BASE_LAYER, EPS_UNITS, MODELS, RESAMPLING, SPLITS } from './types.js';
+import { ATTACK_GRADIENTS, ATTACKS, type AttackName, BACKENDS, PGD_LOSSES, BASE_LAYER, EPS_UNITS, MODELS, RESAMPLING, SPLITS, type EpsUnits } from './types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -39,6 +39,21 @@ function obj(option: string, value: unknown): Obj {
   return value as Obj;
 }
 
+/**
+ * The eps readings AdvNet is trained for (readings.ts): by default every eps unit
+ * of the run; one unit (a config.json of an older glance) is a list of one. Each
+ * must be an eps unit of the run, since an AdvNet is evaluated in its own reading.
+ */
+function advReadings(value: unknown, epsUnits: EpsUnits[]): EpsUnits[] {
+  if (value === undefined || value === null) return [...epsUnits];
+  const units = listOf('adv-units', typeof value === 'string' ? [value] : value, EPS_UNITS);
+  const outside = units.filter((u) => !epsUnits.includes(u));
+  if (outside.length) {
+    throw errors.badOption('adv-units', units, `units among the eps units (${epsUnits.join(', ')}): an AdvNet trained in ${outside.join(', ')} units is evaluated in that reading, so add it to --eps-units`);
+  }
+  return EPS_UNITS.filter((u) => units.includes(u));
+}
+
 /** { attack: n }: every key an attack other than 'none', every n a positive integer. */
 function attackLimits(value: unknown): Partial<Record<AttackName, number>> {
   const limits = obj('attack-limit', value);
@@ -64,6 +79,7 @@ export function validateConfig(raw: unknown): ExperimentConfig {
   const threats = listOf('threats', c.threats, ['transfer', 'white-box'] as const);
   const transferSource = oneOf('transfer-source', c.transferSource, MODELS);
   const attacks = listOf('attacks', c.attacks, ATTACKS.filter((a) => a !== 'none'));
+  const epsUnits = listOf('eps-units', c.epsUnits, EPS_UNITS);
   const limitEval = optionalLimit('eval.limit', ev.limit);
   const shards = positiveInt('eval.shards', ev.shards);
   if (limitEval !== undefined && shards > limitEval) throw errors.badOption('eval.shards', shards, `at most eval.limit (${limitEval})`);
@@ -78,7 +94,7 @@ export function validateConfig(raw: unknown): ExperimentConfig {
       lr: num('lr', train.lr, (n) => n > 0, 'a learning rate > 0'),
       limit: optionalLimit('train-limit', train.limit),
       advEps: num('adv-eps', train.advEps, (n) => n >= 0 && n <= 1, 'eps between 0 and 1'),
-      advUnits: oneOf('adv-units', train.advUnits, EPS_UNITS),
+      advUnits: advReadings(train.advUnits, epsUnits),
       advMix: num('adv-mix', train.advMix, (n) => n >= 0 && n <= 1, 'a mix between 0 and 1'),
     },
     glance: {
@@ -90,7 +106,7 @@ export function validateConfig(raw: unknown): ExperimentConfig {
     threats,
     transferSource,
     eps,
-    epsUnits: listOf('eps-units', c.epsUnits, EPS_UNITS),
+    epsUnits,
     eotSamples: positiveInt('eot-samples', c.eotSamples),
     pgd: {
       steps: positiveInt('pgd-steps', pgd.steps),

@@ -31,7 +31,7 @@ export interface AggregateGroup extends GroupCoordinates, Summary {
 /**
  * A fixed order, so that reports are deterministic and read like the paper:
  * the paper's dataset (MNIST) first, then other datasets, eps units, split, then the paper's order of threats, attacks and
- * models, then source and eps.
+ * models, then source, AdvNet's training units and eps.
  */
 export function compareGroups(a: GroupCoordinates, b: GroupCoordinates): number {
   const byName = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
@@ -47,6 +47,7 @@ export function compareGroups(a: GroupCoordinates, b: GroupCoordinates): number 
     rank(ATTACKS, a.attack) - rank(ATTACKS, b.attack) ||
     sourceRank(a.source) - sourceRank(b.source) ||
     rank(MODELS, a.model) - rank(MODELS, b.model) ||
+    byName(a.advUnits ?? '', b.advUnits ?? '') ||
     a.eps - b.eps
   );
 }
@@ -76,6 +77,7 @@ export function groupSeeds(seeds: readonly SeedResult[]): AggregateGroup[] {
       perSeed,
     };
     if (first.source !== undefined) group.source = first.source;
+    if (first.advUnits !== undefined) group.advUnits = first.advUnits;
     // Target hits only mean something when every seed counted them.
     if (perSeed.every((v) => v.targetHits !== undefined)) {
       group.targetHitRate = summarize(perSeed.map((v) => (v.total > 0 ? (100 * v.targetHits!) / v.total : NaN)));

@@ -42,14 +42,21 @@ function atPaperEps(series: AggregateGroup[], shown: Set<AggregateGroup>): Aggre
   return g;
 }
 
+/** 'AdvNet (trained in pixel units)' when AdvNet's training units are not the reading's (an older store), else the model. */
+function trainedLabel(g: AggregateGroup, reading?: Setting): string {
+  return g.advUnits !== undefined && g.advUnits !== reading?.epsUnits ? `${g.model} (trained in ${g.advUnits} units)` : g.model;
+}
+
 export function tableI(gs: AggregateGroup[], s: Setting, shown: Set<AggregateGroup>): Row[] {
   return MODELS.flatMap((model): Row[] => {
     const clean = gs.filter((g) => g.threat === 'clean' && g.attack === 'none' && g.model === model);
     const paper = paperAccuracy('I', model, s);
     if (clean.length === 0) return [{ label: model, paper, missing: 'no clean results' }];
     clean.forEach((g) => shown.add(g));
-    // Several clean groups for one model only differ in a coordinate the grid recorded: name it.
-    return clean.map((g) => ({ label: clean.length > 1 ? `${model} (eps ${fmtEps(g.eps)})` : model, group: g, paper, missing: '' }));
+    // Several clean groups for one model only differ in a coordinate the grid recorded: name it
+    // (AdvNet: the eps reading it was trained for).
+    const label = (g: AggregateGroup) => (g.advUnits !== undefined ? trainedLabel(g) : `${model} (eps ${fmtEps(g.eps)})`);
+    return clean.map((g) => ({ label: clean.length > 1 ? label(g) : model, group: g, paper, missing: '' }));
   });
 }
 
@@ -58,7 +65,7 @@ export function tableII(gs: AggregateGroup[], s: Setting, source: ModelName, sho
     const paper = paperAccuracy('II', model, { dataset: s.dataset, source });
     const series = gs.filter((g) => g.threat === 'transfer' && g.attack === 'fgsm' && g.source === source && g.model === model);
     const group = atPaperEps(series, shown);
-    if (group || model !== source) return { label: model, group, paper, missing: missingAtEps(series) };
+    if (group || model !== source) return { label: group ? trainedLabel(group, s) : model, group, paper, missing: missingAtEps(series) };
     // Transfer from a model to itself is the white-box attack on it, as in the paper's Table II.
     const own = gs.filter((g) => g.threat === 'white-box' && g.attack === 'fgsm' && g.model === model && (g.source ?? model) === model);
     const wb = atPaperEps(own, shown);
@@ -71,7 +78,8 @@ export function tableIII(gs: AggregateGroup[], s: Setting, eotLabel: string, sho
     gs.filter((g) => g.threat === 'white-box' && g.attack === attack && g.model === model && (g.source ?? model) === model);
   return MODELS.flatMap((model): Row[] => {
     const fgsm = whiteBox(model, 'fgsm');
-    const rows: Row[] = [{ label: model, group: atPaperEps(fgsm, shown), paper: paperAccuracy('III', model, s), missing: missingAtEps(fgsm) }];
+    const group = atPaperEps(fgsm, shown);
+    const rows: Row[] = [{ label: group ? trainedLabel(group, s) : model, group, paper: paperAccuracy('III', model, s), missing: missingAtEps(fgsm) }];
     // EOT is beyond the paper: always for the randomised GlanceAgain, for others only if measured.
     const eot = whiteBox(model, 'eot-fgsm');
     if (model === 'GlanceAgain' || eot.length > 0) {

@@ -8,7 +8,7 @@
 import type { BackendInfo, EvalResult } from '../experiments/types.js';
 
 /** The coordinates of an aggregated group: everything that identifies a result except seed and shard. */
-export type GroupCoordinates = Pick<EvalResult, 'dataset' | 'model' | 'threat' | 'attack' | 'source' | 'eps' | 'epsUnits' | 'split'>;
+export type GroupCoordinates = Pick<EvalResult, 'dataset' | 'model' | 'threat' | 'attack' | 'source' | 'advUnits' | 'eps' | 'epsUnits' | 'split'>;
 
 /** One seed's evaluation, all of its shards summed. */
 export interface SeedResult extends GroupCoordinates {
@@ -37,9 +37,9 @@ export class ShardOverlapError extends Error {
   }
 }
 
-/** A stable string key of the coordinates; `source` absent and '' are the same. */
+/** A stable string key of the coordinates; `source` (or `advUnits`) absent and '' are the same. */
 export function coordinateKey(c: GroupCoordinates): string {
-  return [c.dataset, c.model, c.threat, c.attack, c.source ?? '', c.eps, c.epsUnits, c.split].join('|');
+  return [c.dataset, c.model, c.threat, c.attack, c.source ?? '', c.eps, c.epsUnits, c.split, c.advUnits ?? ''].join('|');
 }
 
 function pickCoordinates(r: GroupCoordinates): GroupCoordinates {
@@ -48,6 +48,7 @@ function pickCoordinates(r: GroupCoordinates): GroupCoordinates {
     eps: r.eps, epsUnits: r.epsUnits, split: r.split,
   };
   if (r.source !== undefined) c.source = r.source;
+  if (r.advUnits !== undefined) c.advUnits = r.advUnits;
   return c;
 }
 

@@ -7,12 +7,12 @@
  * clean and adversarial batches go through the network as one batch of 2n.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from '../experiments/types.js';
+import type { AdvTrainConfig } from '../experiments/types.js';
 import { fgsm } from '../attacks/fgsm.js';
 import { softmaxCrossEntropy } from '../ops/softmax-xent.js';
 import type { Batch, Objective } from './objective.js';
 
-export function advNetObjective(cfg: Pick<TrainConfig, 'advEps' | 'advUnits' | 'advMix'>): Objective {
+export function advNetObjective(cfg: AdvTrainConfig): Objective {
   return {
     prepare: (net, batch: Batch) => tf.tidy(() => fgsm(net, batch.x, batch.y, cfg.advEps, cfg.advUnits, { draw: batch.draw })),
     loss: (net, batch, xAdv) => {

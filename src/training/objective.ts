@@ -33,5 +33,10 @@ const clean: Objective = {
 };
 
 export function objectiveOf(spec: NetSpec, cfg: TrainConfig): Objective {
-  return MODEL_TABLE[spec.model].objective === 'advnet' ? advNetObjective(cfg) : clean;
+  if (MODEL_TABLE[spec.model].objective !== 'advnet') return clean;
+  const { advEps, advUnits, advMix } = cfg;
+  if (advEps === undefined || advUnits === undefined || advMix === undefined) {
+    throw new TypeError(`${spec.model} trains on FGSM examples: its training config needs advEps, advUnits and advMix, got ${JSON.stringify({ advEps, advUnits, advMix })}`);
+  }
+  return advNetObjective({ advEps, advUnits, advMix });
 }

@@ -28,7 +28,7 @@ export function runEvalJob(job: EvalJob, task: WorkerTask, dataset: SharedDatase
   const t0 = performance.now();
   const load = (model: ModelName) => {
     const spec = netSpec(model, config);
-    const { weights } = loadCheckpoint(task.checkpointDir, checkpointName(model, job.seed), { spec, dataFingerprint: dataset.fingerprint, seed: job.seed, configHash: configHash(config) });
+    const { weights } = loadCheckpoint(task.checkpointDir, checkpointName(model, job.seed, job.advUnits), { spec, dataFingerprint: dataset.fingerprint, seed: job.seed, configHash: configHash(config) });
     return new Net(spec, weights);
   };
   const target = load(job.model);
@@ -69,6 +69,7 @@ export function runEvalJob(job: EvalJob, task: WorkerTask, dataset: SharedDatase
       threat: job.threat,
       attack: job.attack,
       source: job.source,
+      ...(job.advUnits ? { advUnits: job.advUnits } : {}),
       eps: c.eps,
       epsUnits: c.units,
       split: config.eval.split,
