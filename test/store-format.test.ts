@@ -126,6 +126,12 @@ describe('stores of an older glance (format 1)', () => {
     // The packed jobs count once, not once per seed: 6 + 9 + 3 x 1 = 18 s of job time.
     expect(md).toContain('(0.3 min of job time)');
     expect(readFileSync(join(r.dir, 'results.csv'), 'utf8').split('\n').filter(Boolean)).toHaveLength(4);
+    // Its results carry no per-example bits: the summary still holds the verdicts, none for a partial run.
+    const summary = JSON.parse(readFileSync(join(r.dir, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ format: 'glance-bench-summary', version: 1, worstCases: [] });
+    expect(summary.blockers.filter((b: string) => b.startsWith('partial run ('))).toHaveLength(1);
+    expect(summary.verdicts.length).toBeGreaterThan(0);
+    expect(summary.verdicts.every((v: { verdict: string }) => v.verdict === 'no verdict')).toBe(true);
   });
 
   it('refuses to resume packed training, saying why and what to do; --force-new starts afresh in the current format', () => {
