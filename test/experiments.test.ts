@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import type { ExperimentConfig } from '../src/experiments/config.js';
 import { PRESETS } from '../src/experiments/presets.js';
 import { buildJobs, shardJobs, trainId, type Job, type TrainJob } from '../src/experiments/grid.js';
 import { mergeConfig, parseShard, validateConfig } from '../src/experiments/validate.js';
@@ -20,12 +21,14 @@ describe('presets and validation', () => {
     for (const p of Object.values(PRESETS)) expect(validateConfig(p)).toEqual(p);
   });
 
-  it('the paper preset is 5 seeds, eps 0.3, both units, transfer + white-box FGSM and EOT', () => {
+  it('the paper preset is 5 seeds, eps 0.3, both units, transfer + white-box FGSM and EOT, and the checks of the evaluation', () => {
     const p = PRESETS.paper;
     expect(p.seeds).toEqual([1, 2, 3, 4, 5]);
     expect(p.eps).toEqual([0.3]);
     expect(p.epsUnits).toEqual(['pixel', 'normalized']);
-    expect(p.attacks).toEqual(['fgsm', 'eot-fgsm']);
+    expect(p.attacks).toEqual(['fgsm', 'eot-fgsm', 'pgd', 'eot-pgd', 'noise', 'square']);
+    expect(p.attackGradients).toEqual(['stable', 'float32']);
+    expect(p.pgd.restarts).toBeGreaterThan(1);
     expect(p.threats).toEqual(['transfer', 'white-box']);
     expect(p.train).toMatchObject({ epochs: 15, batchSize: 64, lr: 1e-3 });
   });
@@ -66,7 +69,9 @@ describe('AdvNet per eps reading', () => {
   });
 
   it('trains AdvNet once per reading and evaluates it only in its reading; NormalNet and GlanceAgain once', () => {
-    const jobs = buildJobs({ ...PRESETS.paper, seeds: [1] }, 10000);
+    // FGSM in one numerics: the cells of the readings, not of the attacks.
+    const paperFgsm: ExperimentConfig = { ...PRESETS.paper, attacks: ['fgsm'], attackGradients: ['stable'] };
+    const jobs = buildJobs({ ...paperFgsm, seeds: [1] }, 10000);
     expect(jobs.filter((j) => j.kind === 'train').map((j) => j.id)).toEqual([
       'train/NormalNet/seed1', 'train/AdvNet@pixel/seed1', 'train/AdvNet@normalized/seed1', 'train/GlanceAgain/seed1',
     ]);
@@ -84,7 +89,7 @@ describe('AdvNet per eps reading', () => {
       'eval/AdvNet@pixel/seed1/white-box/fgsm/AdvNet@pixel/pixel/test0-10000',
     ].map((id) => expect.stringMatching(new RegExp(`^${id.replace(/[/+]/g, '\\$&').replace('test0', '(.*/)?test0')}$`))));
     // Crafted on AdvNet (--transfer-source AdvNet): the source of each reading is that reading's AdvNet.
-    const fromAdv = buildJobs({ ...PRESETS.paper, seeds: [1], transferSource: 'AdvNet' }, 10000)
+    const fromAdv = buildJobs({ ...paperFgsm, seeds: [1], transferSource: 'AdvNet' }, 10000)
       .filter((j) => j.kind === 'eval' && j.model === 'NormalNet' && j.threat === 'transfer');
     expect(fromAdv.map((j) => [j.kind === 'eval' && j.epsUnits, j.deps])).toEqual([
       [['pixel'], ['train/NormalNet/seed1', 'train/AdvNet@pixel/seed1']],

@@ -134,7 +134,10 @@ export function validateConfig(raw: unknown): ExperimentConfig {
   return config;
 }
 
-/** Deep merge of plain objects: later layers win, arrays are replaced whole. */
+/** Objects replaced whole, like arrays: a later layer's attack limits are the limits, not added to the preset's. */
+const REPLACED_WHOLE = new Set(['attackLimits']);
+
+/** Deep merge of plain objects: later layers win, arrays (and REPLACED_WHOLE objects) are replaced whole. */
 export function mergeConfig(...layers: Obj[]): Obj {
   const out: Obj = {};
   for (const layer of layers) {
@@ -142,7 +145,7 @@ export function mergeConfig(...layers: Obj[]): Obj {
       if (v === undefined) continue;
       const prev = out[k];
       out[k] =
-        typeof v === 'object' && v !== null && !Array.isArray(v) && typeof prev === 'object' && prev !== null && !Array.isArray(prev)
+        !REPLACED_WHOLE.has(k) && typeof v === 'object' && v !== null && !Array.isArray(v) && typeof prev === 'object' && prev !== null && !Array.isArray(prev)
           ? mergeConfig(prev as Obj, v as Obj)
           : v;
     }
