@@ -24,6 +24,12 @@ describe('sumShards', () => {
     expect(s).toMatchObject({ correct: 970, total: 1000, shards: 2 });
   });
 
+  it('keeps the two attack gradients of one slice apart, stable first', () => {
+    const wb = { threat: 'white-box', attack: 'fgsm', source: 'NormalNet', eps: 0.3 } as const;
+    const groups = aggregate([result({ ...wb, gradient: 'float32', correct: 60 }), result({ ...wb, gradient: 'stable', correct: 5 })]);
+    expect(groups.map((g) => [g.gradient, g.mean])).toEqual([['stable', 0.5], ['float32', 6]]);
+  });
+
   it('throws on overlapping shards of different ranges', () => {
     const shards = [
       result({ start: 0, end: 500, correct: 490, total: 500 }),

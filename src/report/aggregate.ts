@@ -4,7 +4,7 @@
  * sd, 95% CI, min, max of the accuracy, and the per-seed values so that every
  * summary can be checked against its inputs.
  */
-import { ATTACKS, MODELS, THREATS, type EvalResult } from '../experiments/types.js';
+import { ATTACK_GRADIENTS, ATTACKS, MODELS, THREATS, type EvalResult } from '../experiments/types.js';
 import { PAPER_DATASET } from './paper.js';
 import { coordinateKey, sumShards, type GroupCoordinates, type SeedResult } from './shards.js';
 import { summarize, type Summary } from './stats.js';
@@ -31,7 +31,7 @@ export interface AggregateGroup extends GroupCoordinates, Summary {
 /**
  * A fixed order, so that reports are deterministic and read like the paper:
  * the paper's dataset (MNIST) first, then other datasets, eps units, split, then the paper's order of threats, attacks and
- * models, then source, AdvNet's training units and eps.
+ * models, then source, AdvNet's training units, attack gradient and eps.
  */
 export function compareGroups(a: GroupCoordinates, b: GroupCoordinates): number {
   const byName = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
@@ -48,6 +48,8 @@ export function compareGroups(a: GroupCoordinates, b: GroupCoordinates): number 
     sourceRank(a.source) - sourceRank(b.source) ||
     rank(MODELS, a.model) - rank(MODELS, b.model) ||
     byName(a.advUnits ?? '', b.advUnits ?? '') ||
+    // The default (stable) gradient first; absent is the float32 of older results.
+    rank(ATTACK_GRADIENTS, a.gradient ?? 'float32') - rank(ATTACK_GRADIENTS, b.gradient ?? 'float32') ||
     a.eps - b.eps
   );
 }
@@ -78,6 +80,8 @@ export function groupSeeds(seeds: readonly SeedResult[]): AggregateGroup[] {
     };
     if (first.source !== undefined) group.source = first.source;
     if (first.advUnits !== undefined) group.advUnits = first.advUnits;
+    if (first.gradient !== undefined) group.gradient = first.gradient;
+    if (first.gradient !== undefined) group.gradient = first.gradient;
     // Target hits only mean something when every seed counted them.
     if (perSeed.every((v) => v.targetHits !== undefined)) {
       group.targetHitRate = summarize(perSeed.map((v) => (v.total > 0 ? (100 * v.targetHits!) / v.total : NaN)));

@@ -6,7 +6,7 @@
  * many; results of older versions carry no bits and are left out of both.
  */
 import { decodeBits } from '../experiments/example-bits.js';
-import type { AttackGradient, EvalResult } from '../experiments/types.js';
+import { GRADIENT_ATTACKS, type AttackGradient, type EvalResult } from '../experiments/types.js';
 import { coordinateKey, type GroupCoordinates } from './shards.js';
 
 /** Which images [start, end) of the split one seed's evaluation classified correctly (1 = correct). */
@@ -50,13 +50,13 @@ export function bitsBySeed(results: readonly EvalResult[]): Map<string, SeedBits
 export const gradientOf = (r: EvalResult): AttackGradient => r.gradient ?? 'float32';
 
 /**
- * The results split by attack gradient: one part per gradient the attacks
- * used, each with every clean result (clean accuracy has no gradient). Only
- * clean results: one part, named by the default 'stable'.
+ * The results split by attack gradient: one part per gradient the gradient
+ * attacks used, each with every result that has no gradient (clean, random
+ * noise, Square). No gradient attacks: one part, named by the default 'stable'.
  */
 export function byGradient(results: readonly EvalResult[]): Array<{ gradient: AttackGradient; results: EvalResult[] }> {
-  const clean = results.filter((r) => r.attack === 'none');
-  const attacked = results.filter((r) => r.attack !== 'none');
+  const clean = results.filter((r) => !GRADIENT_ATTACKS.includes(r.attack));
+  const attacked = results.filter((r) => GRADIENT_ATTACKS.includes(r.attack));
   const gradients = [...new Set(attacked.map(gradientOf))].sort();
   if (gradients.length === 0) return [{ gradient: 'stable', results: clean }];
   return gradients.map((gradient) => ({ gradient, results: [...clean, ...attacked.filter((r) => gradientOf(r) === gradient)] }));

@@ -9,6 +9,7 @@ import { MODELS, type AttackGradient, type EvalResult, type ModelName } from '..
 import { aggregate, type AggregateGroup } from './aggregate.js';
 import { bitsBySeed, bitsKey } from './bits.js';
 import { attackLabel, fmt1, fmtEps, fmtSummary, markdownTable, settingKey, settingLabel, settingsOf, type Setting } from './format.js';
+import { cleanOf } from './sanity.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface WorstCase extends Summary {
@@ -33,13 +34,13 @@ export function worstCases(results: readonly EvalResult[], gradient: AttackGradi
   const cells = new Map<string, AggregateGroup[]>();
   for (const g of groups) {
     if (g.attack === 'none' || g.eps === 0) continue;
-    const key = `${settingKey(g)}|${g.model}|${fmtEps(g.eps)}`;
+    const key = `${settingKey(g)}|${g.model}|${g.advUnits ?? ''}|${fmtEps(g.eps)}`;
     cells.set(key, [...(cells.get(key) ?? []), g]);
   }
   const out: WorstCase[] = [];
   for (const members of cells.values()) {
     const first = members[0];
-    const clean = groups.find((c) => c.attack === 'none' && c.dataset === first.dataset && c.split === first.split && c.model === first.model);
+    const clean = cleanOf(groups, first);
     const all = clean ? [clean, ...members] : members;
     const perSeed: WorstCase['perSeed'] = [];
     for (const { seed } of first.perSeed) {

@@ -69,7 +69,8 @@ function otherAttacks(groups: readonly AggregateGroup[], settings: readonly Sett
     const gs = rest.filter((g) => settingKey(g) === settingKey(s));
     if (gs.length === 0) continue;
     const rows = gs.map((g) => [
-      g.model, g.threat, g.attack, g.source ?? DASH, fmtEps(g.eps), fmtSummary(g),
+      // A run may measure both attack gradients: the non-default one is named.
+      g.model, g.threat, g.gradient === 'float32' ? `${g.attack} (float32 gradient)` : g.attack, g.source ?? DASH, fmtEps(g.eps), fmtSummary(g),
       g.targetHitRate ? fmtMeanSd(g.targetHitRate) : DASH,
     ]);
     const header = ['Model', 'Threat', 'Attack', 'Source', 'eps', 'Accuracy: mean ± sd (95% CI) [n]', 'Target hits'];

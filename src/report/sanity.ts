@@ -78,17 +78,19 @@ const coords = coordinatesOf;
 const cell = (g: AggregateGroup) => `${g.model} ${attackLabel(g)} at eps ${fmtEps(g.eps)}: ${fmt1(g.mean)}%`;
 const where = (g: AggregateGroup) => settingLabel(g);
 const isAttack = (g: AggregateGroup, ...names: string[]) => names.includes(g.attack);
-const sameCell = (a: AggregateGroup, b: AggregateGroup) => settingKey(a) === settingKey(b) && a.model === b.model && sameEps(a.eps, b.eps);
+const sameCell = (a: AggregateGroup, b: AggregateGroup) =>
+  settingKey(a) === settingKey(b) && a.model === b.model && a.advUnits === b.advUnits && sameEps(a.eps, b.eps);
 const whiteBox = (g: AggregateGroup) => g.threat === 'white-box';
-const cleanOf = (groups: readonly AggregateGroup[], g: AggregateGroup) =>
-  groups.find((c) => c.attack === 'none' && c.dataset === g.dataset && c.split === g.split && c.model === g.model);
+/** The clean accuracy of the model a group attacks (for AdvNet: trained in the same units). */
+export const cleanOf = (groups: readonly AggregateGroup[], g: AggregateGroup) =>
+  groups.find((c) => c.attack === 'none' && c.dataset === g.dataset && c.split === g.split && c.model === g.model && c.advUnits === g.advUnits);
 
 /** Every series (setting, model, threat, attack, source) with more than one eps, sorted by eps, clean accuracy as eps 0. */
 function series(groups: readonly AggregateGroup[]): AggregateGroup[][] {
   const by = new Map<string, AggregateGroup[]>();
   for (const g of groups) {
     if (g.attack === 'none') continue;
-    const key = [settingKey(g), g.model, g.threat, g.attack, g.source ?? ''].join('|');
+    const key = [settingKey(g), g.model, g.advUnits ?? '', g.threat, g.attack, g.source ?? ''].join('|');
     by.set(key, [...(by.get(key) ?? []), g]);
   }
   return [...by.values()].map((gs) => {

@@ -8,7 +8,7 @@
 import type { BackendInfo, EvalResult } from '../experiments/types.js';
 
 /** The coordinates of an aggregated group: everything that identifies a result except seed and shard. */
-export type GroupCoordinates = Pick<EvalResult, 'dataset' | 'model' | 'threat' | 'attack' | 'source' | 'advUnits' | 'eps' | 'epsUnits' | 'split'>;
+export type GroupCoordinates = Pick<EvalResult, 'dataset' | 'model' | 'threat' | 'attack' | 'source' | 'advUnits' | 'gradient' | 'eps' | 'epsUnits' | 'split'>;
 
 /** One seed's evaluation, all of its shards summed. */
 export interface SeedResult extends GroupCoordinates {
@@ -22,6 +22,8 @@ export interface SeedResult extends GroupCoordinates {
   shards: number;
   /** The distinct backends that produced the shards, usually one. */
   backends: BackendInfo[];
+  /** The attack as run (its first shard's record); absent for clean results and results of an older glance. */
+  attackParams?: EvalResult['attackParams'];
 }
 
 /** Two shards of one evaluation cover some of the same samples with different ranges: their counts cannot be added. */
@@ -37,9 +39,12 @@ export class ShardOverlapError extends Error {
   }
 }
 
-/** A stable string key of the coordinates; `source` (or `advUnits`) absent and '' are the same. */
+/**
+ * A stable string key of the coordinates; `source` (or `advUnits`, `gradient`) absent and '' are the same.
+ * The gradient is a coordinate: a run with both gradients has two results per slice, not a duplicate.
+ */
 export function coordinateKey(c: GroupCoordinates): string {
-  return [c.dataset, c.model, c.threat, c.attack, c.source ?? '', c.eps, c.epsUnits, c.split, c.advUnits ?? ''].join('|');
+  return [c.dataset, c.model, c.threat, c.attack, c.source ?? '', c.eps, c.epsUnits, c.split, c.advUnits ?? '', c.gradient ?? ''].join('|');
 }
 
 function pickCoordinates(r: GroupCoordinates): GroupCoordinates {
@@ -49,6 +54,7 @@ function pickCoordinates(r: GroupCoordinates): GroupCoordinates {
   };
   if (r.source !== undefined) c.source = r.source;
   if (r.advUnits !== undefined) c.advUnits = r.advUnits;
+  if (r.gradient !== undefined) c.gradient = r.gradient;
   return c;
 }
 
@@ -102,6 +108,7 @@ export function sumShards(results: readonly EvalResult[]): SeedResult[] {
       backends,
     };
     if (targetHits !== undefined) seedResult.targetHits = targetHits;
+    if (first.attackParams !== undefined) seedResult.attackParams = first.attackParams;
     out.push(seedResult);
   }
   return out;
