@@ -81,7 +81,6 @@ export function groupSeeds(seeds: readonly SeedResult[]): AggregateGroup[] {
     if (first.source !== undefined) group.source = first.source;
     if (first.advUnits !== undefined) group.advUnits = first.advUnits;
     if (first.gradient !== undefined) group.gradient = first.gradient;
-    if (first.gradient !== undefined) group.gradient = first.gradient;
     // Target hits only mean something when every seed counted them.
     if (perSeed.every((v) => v.targetHits !== undefined)) {
       group.targetHitRate = summarize(perSeed.map((v) => (v.total > 0 ? (100 * v.targetHits!) / v.total : NaN)));
