@@ -235,9 +235,13 @@ export class RunStore {
     return { lines, droppedTornLine };
   }
 
-  /** Refuses stored lines whose job id is not in the experiment's grid (`ids`: every job id of its config). */
+  /**
+   * Refuses stored lines whose job id is not in the experiment's grid (`ids`: every
+   * job id of its config). Lines of an older glance (no config hash) are let be:
+   * its job ids had other forms, and status and report still read such stores.
+   */
   checkJobIds(lines: Map<string, JobLine>, ids: Set<string>): void {
-    const foreign = [...lines.keys()].filter((id) => !ids.has(id));
+    const foreign = [...lines].filter(([id, l]) => !ids.has(id) && l.configHash !== undefined).map(([id]) => id);
     if (!foreign.length) return;
     throw new GlanceError(
       'STORE_CONFLICT',

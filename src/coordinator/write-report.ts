@@ -10,6 +10,7 @@ import { advTrainings, legacyAdvUnits, withAdvUnits } from '../experiments/readi
 import type { EvalResult, TrainRecord } from '../experiments/types.js';
 import { aggregate, paperCells, renderCellsSvg, renderReport, renderResultsCsv, renderSweepSvg, renderTrainingSvg, settingsOf, sweepGroups, trainingCurves } from '../report/index.js';
 import { buildSummary } from '../report/summary.js';
+import { buildJobs } from '../experiments/grid.js';
 import { describeMachine, jobsOfRun, readMeta, type RunMeta } from './meta.js';
 import { RunStore, type JobLine } from './store.js';
 
@@ -45,6 +46,13 @@ export const GALLERY_FILE = 'gallery.svg';
 /** The report folder of a run: reports/<run-id>. */
 export const reportDir = (runDir: string, reportsRoot = 'reports') => join(reportsRoot, basename(runDir.replace(/\/+$/, '')));
 
+/** The images evaluated as used: a limit past the split's size is the whole split, and says so. */
+function evalLimitText(limit: number | undefined, splitSize: number | undefined): string {
+  if (limit === undefined) return '';
+  if (splitSize !== undefined && limit >= splitSize) return `, all ${splitSize} images (--eval-limit ${limit} asked for more than the split holds)`;
+  return `, first ${limit} images`;
+}
+
 export async function writeRunReport(runDir: string, reportsRoot = 'reports'): Promise<{ dir: string; partial: boolean }> {
   const store = new RunStore(runDir);
   store.requireRun();
@@ -55,13 +63,15 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
   const results: EvalResult[] = withAdvUnits(done.flatMap((l) => l.results ?? []), config);
   const training: TrainRecord[] = done.flatMap((l) => (l.train ? [l.train] : []));
   const jobs = meta ? jobsOfRun(config, meta) : [];
+  // Lines of another experiment's grid are refused, not reported (the whole grid: a merge holds every shard).
+  if (meta) store.checkJobIds(lines, new Set(buildJobs(config, meta.splitSize).map((j) => j.id)));
   const missing = jobs.filter((j) => lines.get(j.id)?.status !== 'done').map((j) => j.id);
   const backends = [...new Set(results.map((r) => `${r.backend.name} (tfjs ${r.backend.tfjs}${r.backend.tensorflow ? `, TensorFlow ${r.backend.tensorflow}` : ''})`))];
   const t = config.train;
   const trainsWith = (objective: Objective) => config.models.some((m) => MODEL_TABLE[m].objective === objective);
   const protocol: Array<[string, string]> = [
     ['dataset', `${config.dataset}${meta ? ` (fingerprint ${meta.datasetFingerprint})` : ''}`],
-    ['evaluation split', `${config.eval.split}${config.eval.limit ? `, first ${config.eval.limit} images` : ''}`],
+    ['evaluation split', `${config.eval.split}${evalLimitText(config.eval.limit, meta?.splitSize)}`],
     ['eps', config.eps.join(', ')],
     ['eps units', config.epsUnits.join(', ') + ' (pixel: [0,1] with clipping; normalized: eps x 0.3081 in pixels, unclipped)'],
     [
