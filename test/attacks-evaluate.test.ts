@@ -77,6 +77,9 @@ const ALL: AttackSpec[] = [
   { name: 'eot-fgsm', eps: 0.3, units: 'pixel', eotSamples: 2 },
   { name: 'pgd', eps: 0.3, units: 'pixel', steps: 2 },
   { name: 'eot-pgd', eps: 0.1, units: 'normalized', steps: 2, eotSamples: 2 },
+  { name: 'pgd', eps: 0.1, units: 'pixel', steps: 2, restarts: 2, loss: 'dlr' },
+  { name: 'noise', eps: 0.3, units: 'pixel' },
+  { name: 'square', eps: 0.1, units: 'pixel', queries: 20 },
 ];
 /** GlanceAgain's gradients run its transforms in JS: fewer and cheaper attacks. */
 const CHEAP: AttackSpec[] = [
@@ -85,6 +88,8 @@ const CHEAP: AttackSpec[] = [
   { name: 'fgsm-targeted', eps: 0.3, units: 'normalized', target: 'random' },
   { name: 'eot-fgsm', eps: 0.3, units: 'pixel', eotSamples: 2 },
   { name: 'pgd', eps: 0.3, units: 'pixel', steps: 1 },
+  { name: 'noise', eps: 0.3, units: 'normalized' },
+  { name: 'square', eps: 0.1, units: 'pixel', queries: 5, eotSamples: 2 },
 ];
 const attacksFor = (net: Net) => (net.randomized ? CHEAP : ALL);
 
