@@ -13,213 +13,40 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { availableParallelism } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentConfig } from '../src/experiments/config.js';
 import { buildJobs } from '../src/experiments/grid.js';
+import { alive, LocalSlurm, slurmSkipReason, until } from '../bench/slurm-local.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'src/cli/index.ts');
 
 /** The tiny grid: NormalNet and GlanceAgain, 2 seeds, 1 epoch on 500 images, 200 test images. */
 const GRID = ['--preset', 'smoke', '--models', 'NormalNet,GlanceAgain', '--seeds', '2', '--train-limit', '500', '--epochs', '1', '--eval-limit', '200', '--eval-shards', '2', '--eps', '0.3', '--eot-samples', '2', '--backend', 'wasm'];
-const DAEMONS = ['munged', 'slurmctld', 'slurmd', 'sbatch', 'scontrol', 'squeue', 'sinfo', 'scancel'];
-
-function which(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-  return dirs.map((d) => join(d, name)).find((p) => existsSync(p));
-}
-
-const skipReason =
-  process.getuid?.() !== 0
-    ? 'not root (slurmd and munged run as root here)'
-    : DAEMONS.filter((d) => !which(d)).length
-      ? `missing ${DAEMONS.filter((d) => !which(d)).join(', ')} (apt-get install slurm-wlm munge; .ci/run does)`
-      : undefined;
-
-let tmp = '';
-let env: Record<string, string> = {};
-const pidFiles: Record<string, string> = {};
+const skipReason = slurmSkipReason();
+const slurm = new LocalSlurm();
 let ok = false;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A client command, bounded in time (a stuck daemon must not hang the test). */
-function sh(cmd: string, args: string[], seconds = 20) {
-  const r = spawnSync('timeout', [String(seconds), cmd, ...args], { env, encoding: 'utf8' });
-  return { status: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
-}
-
-async function until<T>(what: string, seconds: number, probe: () => T | undefined | false): Promise<T> {
-  const end = Date.now() + seconds * 1000;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Alive and not a zombie (a killed daemon stays a zombie until PID 1 reaps it). */
-function alive(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-const pidOf = (name: string) => {
-  try {
-    return Number(readFileSync(pidFiles[name], 'utf8').trim()) || undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-async function startSlurm(): Promise<void> {
-  tmp = mkdtempSync('/tmp/glance-slurm-engine-');
-  // munged refuses a socket directory that is not 755.
-  chmodSync(tmp, 0o755);
-  for (const d of ['munge', 'state', 'spool']) mkdirSync(join(tmp, d), { mode: 0o755 });
-  chmodSync(join(tmp, 'munge'), 0o755);
-  const key = join(tmp, 'munge', 'munge.key');
-  writeFileSync(key, randomBytes(1024), { mode: 0o400 });
-  const socket = join(tmp, 'munge', 'munge.socket');
-  for (const n of ['munged', 'slurmctld', 'slurmd']) pidFiles[n] = join(tmp, `${n}.pid`);
-  const [ctldPort, dPort] = [await freePort(), await freePort()];
-  const conf = join(tmp, 'slurm.conf');
-  writeFileSync(
-    conf,
-    [
-      'ClusterName=glance',
-      'SlurmctldHost=localhost',
-      `SlurmctldPort=${ctldPort}`,
-      `SlurmdPort=${dPort}`,
-      'SlurmUser=root',
-      'SlurmdUser=root',
-      `StateSaveLocation=${join(tmp, 'state')}`,
-      `SlurmdSpoolDir=${join(tmp, 'spool')}`,
-      `SlurmctldPidFile=${pidFiles.slurmctld}`,
-      `SlurmdPidFile=${pidFiles.slurmd}`,
-      `SlurmctldLogFile=${join(tmp, 'slurmctld.log')}`,
-      `SlurmdLogFile=${join(tmp, 'slurmd.log')}`,
-      'AuthType=auth/munge',
-      'CredType=cred/munge',
-      // A requeued job waits cred_expire + 1 s before it may start again.
-      `AuthInfo=socket=${socket},cred_expire=10`,
-      'ProctrackType=proctrack/linuxproc',
-      'TaskPlugin=task/none',
-      'MpiDefault=none',
-      // Tasks share the node by CPU (select/linear would give each task the whole node).
-      'SelectType=select/cons_tres',
-      'SelectTypeParameters=CR_CPU',
-      'SchedulerParameters=batch_sched_delay=0',
-      'AccountingStorageType=accounting_storage/none',
-      'JobAcctGatherType=jobacct_gather/none',
-      // One line per finished job, with its state and exit code (no sacct without accounting).
-      'JobCompType=jobcomp/filetxt',
-      `JobCompLoc=${join(tmp, 'jobcomp.txt')}`,
-      'KillWait=5',
-      'MinJobAge=300',
-      'ReturnToService=2',
-      'SlurmdParameters=config_overrides',
-      `NodeName=localhost NodeAddr=127.0.0.1 CPUs=${availableParallelism()} State=UNKNOWN`,
-      'PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP',
-      '',
-    ].join('\n'),
-  );
-  // Only what the jobs need: they run with the submitter's environment.
-  env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmp, LANG: 'C.UTF-8', SLURM_CONF: conf };
-  // No pipes to a daemon: it keeps them open, and spawnSync would wait for them.
-  const daemon = (cmd: string, args: string[]) => {
-    const err = join(tmp, `${cmd}.start.err`);
-    const fd = openSync(err, 'w');
-    const r = spawnSync('timeout', ['20', which(cmd)!, ...args], { env, stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    if (r.status !== 0) throw new Error(`${cmd} did not start (${r.status}): ${readFileSync(err, 'utf8')}\n${logs()}`);
-  };
-  daemon('munged', [`--key-file=${key}`, `--socket=${socket}`, `--pid-file=${pidFiles.munged}`, `--log-file=${join(tmp, 'munged.log')}`, `--seed-file=${join(tmp, 'munge', 'seed')}`]);
-  daemon('slurmctld', ['-i']);
-  daemon('slurmd', ['-N', 'localhost']);
-  await until('the node to be idle', 20, () => sh('sinfo', ['-h', '-o', '%t']).out === 'idle');
-}
-
-const logs = () =>
-  ['slurmctld.log', 'slurmd.log', 'munged.log']
-    .map((f) => join(tmp, f))
-    .filter(existsSync)
-    .map((f) => `--- ${f}\n${readFileSync(f, 'utf8').split('\n').slice(-15).join('\n')}`)
-    .join('\n');
-
-async function stopSlurm(): Promise<void> {
-  if (!tmp) return;
-  const jobs = sh('squeue', ['-h', '-o', '%A'], 5).out.split('\n').filter(Boolean);
-  if (jobs.length) sh('scancel', jobs, 5);
-  await until('the queue to empty', 15, () => !sh('squeue', ['-h', '-o', '%A'], 5).out).catch(() => undefined);
-  sh('scontrol', ['shutdown'], 5);
-  for (const name of ['slurmctld', 'slurmd']) {
-    const pid = pidOf(name);
-    if (pid && (await until(`${name} to stop`, 10, () => !alive(pid)).catch(() => false)) === false) process.kill(pid, 'SIGKILL');
-  }
-  const munged = pidOf('munged');
-  if (munged && alive(munged)) process.kill(munged, 'SIGTERM');
-  // Any process a job left behind (the jobs' command lines name this directory).
-  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (Number(p) !== process.pid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(tmp)) process.kill(Number(p), 'SIGKILL');
-    } catch {
-      // gone meanwhile
-    }
-  }
-  if (ok) rmSync(tmp, { recursive: true, force: true });
-  else console.error(`engine-slurm: kept ${tmp} for inspection`);
-}
 
 /** The glance of this checkout, as the tests run it. */
 function glance(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, env: { ...process.env, ...slurm.env }, encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function glanceAsync(args: string[]): { child: ChildProcess; done: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: 'ignore' });
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, env: { ...process.env, ...slurm.env }, stdio: 'ignore' });
   return { child, done: new Promise((r) => child.once('exit', (code) => r(code))) };
 }
 
 function submit(dir: string, shards?: string): { train: string; evaluation: string; merge: string } {
-  const r = sh(join(dir, 'submit.sh'), shards ? [shards] : []);
+  const r = slurm.sh(join(dir, 'submit.sh'), shards ? [shards] : []);
   expect(r.status, r.err).toBe(0);
   const id = (label: string) => new RegExp(`${label}:\\s+(\\d+)`).exec(r.out)?.[1];
   const ids = { train: id('training array'), evaluation: id('evaluation array'), merge: id('merge and report') };
   expect(ids.train && ids.evaluation && ids.merge, r.out).toBeTruthy();
   return ids as { train: string; evaluation: string; merge: string };
-}
-
-/** A finished job's line in the jobcomp file: its state and exit code. */
-function finished(jobId: string): { state: string; exit: string } | undefined {
-  const file = join(tmp, 'jobcomp.txt');
-  if (!existsSync(file)) return undefined;
-  const line = readFileSync(file, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`JobId=${jobId} `) && !/JobState=REQUEUED/.test(l));
-  if (!line) return undefined;
-  return { state: /JobState=(\S+)/.exec(line)![1], exit: /ExitCode=(\S+)/.exec(line)?.[1] ?? '?' };
 }
 
 interface Line {
@@ -258,29 +85,29 @@ function storedOnce(dir: string): void {
 
 describe.skipIf(!!skipReason)(`glance slurm on a real one-node Slurm${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let single: { done: Promise<number | null> };
-  const singleDir = () => join(tmp, 'single');
+  const singleDir = () => join(slurm.dir, 'single');
 
   beforeAll(async () => {
     const t0 = performance.now();
-    await startSlurm();
+    await slurm.start('/tmp/glance-slurm-engine-');
     console.log(`engine-slurm: munged, slurmctld, slurmd up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }, 60_000);
 
   afterAll(async () => {
     const t0 = performance.now();
-    await stopSlurm();
+    await slurm.stop(!ok);
     console.log(`engine-slurm: daemons stopped in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }, 60_000);
 
   it('the scripts run as written, and the merged run equals a single-machine run', async () => {
     const t0 = performance.now();
-    const dir = join(tmp, 'grid');
+    const dir = join(slurm.dir, 'grid');
     const g = glance(['slurm', ...GRID, '--shards', '2', '--out', dir, '--time', '0:10:00']);
     expect(g.status, g.stderr).toBe(0);
     // The reference, on this machine's thread pool, from the same config.
-    single = glanceAsync(['run', '--config', join(dir, 'config.json'), '--workers', '2', '--out', singleDir(), '--reports', join(tmp, 'reports'), '--quiet']);
+    single = glanceAsync(['run', '--config', join(dir, 'config.json'), '--workers', '2', '--out', singleDir(), '--reports', join(slurm.dir, 'reports'), '--quiet']);
     const ids = submit(dir);
-    const merge = await until('the merge job', 150, () => finished(ids.merge));
+    const merge = await until('the merge job', 150, () => slurm.finished(ids.merge));
     const mergeLog = readFileSync(join(dir, 'logs', 'merge.log'), 'utf8');
     expect(merge, mergeLog).toEqual({ state: 'COMPLETED', exit: '0:0' });
     const slurmSeconds = (performance.now() - t0) / 1000;
@@ -297,12 +124,13 @@ describe.skipIf(!!skipReason)(`glance slurm on a real one-node Slurm${skipReason
 
   it('a requeued shard and a SIGKILLed one: the rerun finishes with no job stored twice', async () => {
     const t0 = performance.now();
-    const dir = join(tmp, 'faults');
+    const dir = join(slurm.dir, 'faults');
     expect(glance(['slurm', ...GRID, '--shards', '2', '--out', dir]).status).toBe(0);
     const ids = submit(dir);
     const running = (shard: string) => {
       try {
-        return JSON.parse(readFileSync(join(dir, 'shards', shard, 'running.json'), 'utf8')) as { pid: number; jobs: string[] };
+        const r = JSON.parse(readFileSync(join(dir, 'shards', shard, 'running.json'), 'utf8')) as { pid: number; jobs: Array<string | { id: string }> };
+        return { pid: r.pid, jobs: r.jobs.map((j) => (typeof j === 'string' ? j : j.id)) };
       } catch {
         return undefined;
       }
@@ -314,13 +142,13 @@ describe.skipIf(!!skipReason)(`glance slurm on a real one-node Slurm${skipReason
         const x = running('2');
         return x?.jobs.some((j) => j.startsWith('train/')) ? x : undefined;
       });
-      const q = sh('scontrol', ['requeue', `${ids.train}_2`]);
+      const q = slurm.sh('scontrol', ['requeue', `${ids.train}_2`]);
       expect(q.status, q.err).toBe(0);
       const at = performance.now();
       // A requeued job waits cred_expire + 1 s; release it as soon as it is pending again.
       await until('shard 2 to run again', 60, () => {
-        const state = sh('squeue', ['-h', '-j', `${ids.train}_2`, '-o', '%T']).out;
-        if (state === 'PENDING') sh('scontrol', ['update', `jobid=${ids.train}_2`, 'StartTime=now']);
+        const state = slurm.sh('squeue', ['-h', '-j', `${ids.train}_2`, '-o', '%T']).out;
+        if (state === 'PENDING') slurm.sh('scontrol', ['update', `jobid=${ids.train}_2`, 'StartTime=now']);
         return state === 'RUNNING' && alive(r.pid) === false ? true : state === '' ? true : undefined;
       });
       return { jobs: r.jobs, restartedAfter: (performance.now() - at) / 1000 };
@@ -343,7 +171,7 @@ describe.skipIf(!!skipReason)(`glance slurm on a real one-node Slurm${skipReason
     })();
 
     const [requeued, killed] = await Promise.all([requeue, kill]);
-    const first = await until('the first merge job', 150, () => finished(ids.merge));
+    const first = await until('the first merge job', 150, () => slurm.finished(ids.merge));
     const firstLog = readFileSync(join(dir, 'logs', 'merge.log'), 'utf8');
     // The merge refuses the incomplete grid and names the shard to rerun.
     expect(first.state, firstLog).toBe('FAILED');
@@ -352,7 +180,7 @@ describe.skipIf(!!skipReason)(`glance slurm on a real one-node Slurm${skipReason
 
     const tRerun = performance.now();
     const rerun = submit(dir, '1');
-    const second = await until('the merge after the rerun', 150, () => finished(rerun.merge));
+    const second = await until('the merge after the rerun', 150, () => slurm.finished(rerun.merge));
     expect(second, readFileSync(join(dir, 'logs', 'merge.log'), 'utf8')).toEqual({ state: 'COMPLETED', exit: '0:0' });
     const rerunSeconds = (performance.now() - tRerun) / 1000;
 
