@@ -37,7 +37,7 @@ Every claim of the paper (Tables I–III: MNIST, FGSM at eps 0.3, one run) again
 
 Checks of the evaluation itself (Carlini et al. 2019, "On Evaluating Adversarial Robustness"; AutoAttack's checks). A higher accuracy where a lower one is expected counts only beyond noise: above both the combined 95% CIs of the two means and 1.96 binomial standard errors of the difference on the evaluated images.
 
-- **Warning W1** (noise-vs-attack): mnist · pixel eps · test split: AdvNet white-box fgsm at eps 0.3: 87.0% is above AdvNet white-box noise at eps 0.3: 80.0% (noise margin 3.5): the attack hurts less than random sign noise of the same eps: it is broken or its gradients are masked.
+- **Warning W1** (noise-vs-attack): mnist · pixel eps · test split: AdvNet white-box fgsm leaves 87.0% at eps 0.3, above white-box noise with 80.0% (noise margin 3.5): the attack hurts less than random sign noise of the same eps: it is broken or its gradients are masked.
 
 - accuracy does not rise with eps: 10 comparisons, passed
 - an iterative attack (PGD) is at least as strong as one step (FGSM): 1 comparison, passed

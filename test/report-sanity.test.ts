@@ -43,7 +43,8 @@ describe('sanity checks', () => {
 
   it('iterative-vs-one-step', () => {
     const bad = groups(seeds(wb('NormalNet', 'fgsm', 0.3), [100, 100, 100]), seeds(wb('NormalNet', 'pgd', 0.3), [300, 300, 300]));
-    expect(checkIterative(bad).warnings[0].message).toContain('white-box pgd at eps 0.3: 30.0% is above NormalNet white-box fgsm at eps 0.3: 10.0%');
+    // Margin: 1.96 * sqrt(0.1 * 0.9 / 3000 + 0.3 * 0.7 / 3000) = 1.96 points.
+    expect(checkIterative(bad).warnings[0].message).toContain('NormalNet white-box pgd leaves 30.0% at eps 0.3, above white-box fgsm with 10.0% (noise margin 2.0)');
     const good = groups(seeds(wb('NormalNet', 'fgsm', 0.3), [100, 100, 100]), seeds(wb('NormalNet', 'pgd', 0.3), [0, 0, 0]));
     expect(checkIterative(good)).toMatchObject({ compared: 1, warnings: [] });
   });
@@ -52,6 +53,17 @@ describe('sanity checks', () => {
     const transfer = seeds({ model: 'AdvNet', threat: 'transfer', attack: 'fgsm', source: 'NormalNet', eps: 0.3 }, [600, 600, 600]);
     expect(checkWhiteBoxVsTransfer(groups(transfer, seeds(wb('AdvNet', 'fgsm', 0.3), [800, 800, 800]))).warnings).toHaveLength(1);
     expect(checkWhiteBoxVsTransfer(groups(transfer, seeds(wb('AdvNet', 'fgsm', 0.3), [300, 300, 300])))).toMatchObject({ compared: 1, warnings: [] });
+    // The same failure over a sweep is one warning, its example at the paper's eps.
+    const sweep = [0.1, 0.2, 0.3].flatMap((eps) => [
+      ...seeds({ model: 'GlanceAgain', threat: 'transfer', attack: 'fgsm', source: 'NormalNet', eps }, [10, 10, 10]),
+      ...seeds(wb('GlanceAgain', 'fgsm', eps), [500, 500, 500]),
+    ]);
+    const out = checkWhiteBoxVsTransfer(groups(sweep));
+    expect(out.compared).toBe(3);
+    expect(out.warnings).toHaveLength(1);
+    expect(out.warnings[0].cells).toHaveLength(6);
+    expect(out.warnings[0].message).toContain('GlanceAgain white-box fgsm leaves 50.0% at eps 0.3, above transfer fgsm from NormalNet with 1.0%');
+    expect(out.warnings[0].message).toContain('the same at 3 eps in all (0.1–0.3)');
   });
 
   it('eot-vs-one-draw, on the randomised model only', () => {
