@@ -62,6 +62,9 @@ describe('glance reproduce end to end', () => {
     expect(existsSync(join(tmp, 'reports', 'ref', 'report.md'))).toBe(true);
     expect(existsSync(join(out, 'running.json'))).toBe(false);
     expect(readFileSync(join(tmp, 'reports', 'ref', 'report.md'), 'utf8')).toContain('## Table III');
+    // The digit gallery is drawn after the report, in a worker thread, and the report links it.
+    expect(existsSync(join(tmp, 'reports', 'ref', 'gallery.svg'))).toBe(true);
+    expect(readFileSync(join(tmp, 'reports', 'ref', 'report.md'), 'utf8')).toContain('](gallery.svg)');
   });
 
   it('trains an AdvNet per eps reading in its units and evaluates each only in its reading', () => {

@@ -67,6 +67,8 @@ describe('no TensorFlow.js outside the workers', () => {
       'src/coordinator/queue-run.ts',
       'src/coordinator/queue-worker.ts',
       'src/cli/report.ts',
+      'src/coordinator/gallery.ts',
+      'src/cli/gallery.ts',
       'src/cli/status.ts',
       'src/cli/merge.ts',
       'src/cli/slurm.ts',

@@ -1,9 +1,24 @@
 /** `glance reproduce`, `glance sweep` and `glance run`: one experiment run, resumable, then its report. */
 import { Command } from 'commander';
+import { writeGallery } from '../coordinator/gallery.js';
 import { runExperiment } from '../coordinator/run.js';
 import { writeRunReport } from '../coordinator/write-report.js';
 import type { ProgressMode } from '../coordinator/progress.js';
 import { addExperimentOptions, buildConfig, buildRunOptions, type RawOptions } from './experiment-options.js';
+
+/**
+ * The digit gallery after the report, when the run trained models: a failure
+ * is said and does not fail the run, whose results and report are written.
+ */
+async function galleryAfterRun(out: string, reports: string | undefined, mode: ProgressMode): Promise<void> {
+  try {
+    const g = await writeGallery(out, { reportsRoot: reports });
+    await writeRunReport(out, reports);
+    if (mode !== 'json') console.error(`gallery: ${g.file}`);
+  } catch (e) {
+    if (mode !== 'json') console.error(`gallery not drawn: ${(e as Error).message} (glance gallery ${out} tries again)`);
+  }
+}
 
 async function action(raw: RawOptions): Promise<void> {
   const config = buildConfig(raw);
@@ -14,6 +29,7 @@ async function action(raw: RawOptions): Promise<void> {
   if (!summary.interrupted) {
     const report = await writeRunReport(opts.out, raw.reports);
     if (mode !== 'json') console.error(`report${report.partial ? ' (partial)' : ''}: ${report.dir}/report.md`);
+    await galleryAfterRun(opts.out, raw.reports, mode);
   }
   if (summary.errored.length || summary.blocked.length) process.exitCode = 1;
   if (summary.interrupted) process.exitCode = 130;

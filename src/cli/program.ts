@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { dataCommand } from './data-check.js';
 import { doctorCommand } from './doctor.js';
 import { experimentCommands } from './experiment.js';
+import { galleryCommand } from './gallery.js';
 import { mergeCommand } from './merge.js';
 import { queueCommand } from './queue.js';
 import { reportCommand } from './report.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   program.addCommand(mergeCommand());
   program.addCommand(slurmCommand());
   program.addCommand(reportCommand());
+  program.addCommand(galleryCommand());
   program.addCommand(queueCommand());
   program.addCommand(workerCommand());
   program.addCommand(dataCommand());

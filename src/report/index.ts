@@ -9,7 +9,8 @@ export { renderResultsCsv, parseResultsCsv, CSV_COLUMNS, type CsvRow } from './c
 export { renderSweepSvg, sweepPanels, modelColor } from './svg.js';
 export { renderCellsSvg } from './cells-svg.js';
 export { paperCells, type PaperCell } from './paper-tables.js';
-export { trainingCurves, renderTrainingSvg, renderTrainingTable, type TrainingCurve } from './training.js';
+export { trainingCurves, renderTrainingSvg, renderTrainingTable, variantOf, type TrainingCurve } from './training.js';
+export { renderGallerySvg, type GalleryImages, type GalleryRow } from './gallery-svg.js';
 export { settingsOf } from './format.js';
 export { sweepGroups, seriesOf, type SweepSeries } from './sweep.js';
 export { summarize, mean, sampleSd, ci95HalfWidth, min, max, type Summary } from './stats.js';

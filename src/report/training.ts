@@ -17,8 +17,8 @@ export interface TrainingCurve {
   seeds: Array<{ seed: number; loss: number[]; accuracy: number[]; reused: boolean }>;
 }
 
-/** The checkpoint name without its seed part names the variant: 'AdvNet-seed3' -> 'AdvNet'. */
-const variantOf = (r: TrainRecord) => r.checkpoint.replace(/-?seed\d+/, '') || r.model;
+/** The checkpoint name without its seed part names the trained variant: 'AdvNet@pixel-seed3' -> 'AdvNet@pixel'. */
+export const variantOf = (r: Pick<TrainRecord, 'checkpoint' | 'model'>) => r.checkpoint.replace(/-?seed\d+$/, '') || r.model;
 
 /** One curve per trained variant (normally per model), in the models' order; one record per (variant, seed). */
 export function trainingCurves(records: readonly TrainRecord[]): TrainingCurve[] {
