@@ -17,7 +17,7 @@ const GOLDEN = `# GlanceAgain reproduction
 
 ## Verdicts
 
-Every claim of the paper (Tables I–III: MNIST, FGSM at eps 0.3, one run) against ours. A claim is reproduced when the paper's value lies inside our 95% prediction interval for a single run (mean ± t(0.975, n−1) · sd · √(1 + 1/n) over seeds) widened by 2 points on the test split (the paper measured on the training data; 0 on the training split), not reproduced (our value higher or lower) when it lies outside, and inconclusive with fewer than 3 seeds or a prediction interval wider than ±10 points.
+Every claim of the paper (Tables I–III: MNIST, FGSM at eps 0.3, one run) against ours. A claim is reproduced when the paper's value lies inside our 95% prediction interval for a single run (mean ± t(0.975, n−1) · sd · √(1 + 1/n) over seeds) widened by 2 points on the test split (the paper measured on the training data; 0 on the training split), and not reproduced (our value higher or lower) when it lies outside; inconclusive with fewer than 3 seeds, or when the paper's value lies inside a prediction interval wider than ±10 points.
 
 | Table | Model | Reading | Gradient | Paper | Ours: mean (95% CI) [n] | One run: 95% PI | Ours − paper | Verdict | Checks |
 |---|---|---|---|---:|---:|---:|---:|---|---|

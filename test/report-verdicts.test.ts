@@ -29,12 +29,16 @@ describe('prediction interval and verdict rule', () => {
     expect(judge(95.9, acc, 'train').verdict).toBe('reproduced');
   });
 
-  it('inconclusive with fewer than 3 seeds or a too wide interval; blocked runs give none', () => {
+  it('inconclusive with fewer than 3 seeds or inside a too wide interval; blocked runs give none', () => {
     expect(judge(91, [90, 92], 'test')).toEqual({ verdict: 'inconclusive', reason: '2 seeds; a verdict needs 3' });
     // sd 20: half-width 4.303 * 20 * 1.155 = 99.4 > 10.
     const wide = judge(70, [50, 70, 90], 'test');
     expect(wide.verdict).toBe('inconclusive');
     expect(wide.reason).toContain(`wider than ±${MAX_PREDICTION_HALF_WIDTH}`);
+    // 60, 63, 66: sd 3, half-width 4.303 * 3 * 1.155 = 14.9 > 10. The paper's 70 lies inside: no evidence;
+    // its 90 lies beyond 63 + 14.9 + 2 = 79.9 even so: not reproduced.
+    expect(judge(70, [60, 63, 66], 'test').verdict).toBe('inconclusive');
+    expect(judge(90, [60, 63, 66], 'test').verdict).toBe('not reproduced (lower)');
     expect(judge(91, [90, 91, 92], 'test', true).verdict).toBe('no verdict');
     expect(judge(91, [], 'test').verdict).toBe('no result');
   });

@@ -23,7 +23,7 @@ import { predictionHalfWidth, summarize } from './stats.js';
 export const SPLIT_TOLERANCE: Record<Split, number> = { test: 2, train: 0 };
 /** Fewer seeds give no usable estimate of the run-to-run spread. */
 export const MIN_SEEDS = 3;
-/** A prediction interval wider than +-this many points cannot tell a reproduction from a failure. */
+/** A prediction interval wider than +-this many points holds almost any value: the paper's lying inside it proves nothing. */
 export const MAX_PREDICTION_HALF_WIDTH = 10;
 
 export type VerdictKind = 'reproduced' | 'not reproduced (higher)' | 'not reproduced (lower)' | 'inconclusive' | 'no verdict' | 'no result';
@@ -31,9 +31,9 @@ export type VerdictKind = 'reproduced' | 'not reproduced (higher)' | 'not reprod
 export const VERDICT_RULE =
   `A claim is reproduced when the paper's value lies inside our 95% prediction interval for a single run ` +
   `(mean ± t(0.975, n−1) · sd · √(1 + 1/n) over seeds) widened by ${SPLIT_TOLERANCE.test} points on the test split ` +
-  `(the paper measured on the training data; ${SPLIT_TOLERANCE.train} on the training split), not reproduced (our value higher or lower) ` +
-  `when it lies outside, and inconclusive with fewer than ${MIN_SEEDS} seeds or a prediction interval wider than ` +
-  `±${MAX_PREDICTION_HALF_WIDTH} points.`;
+  `(the paper measured on the training data; ${SPLIT_TOLERANCE.train} on the training split), and not reproduced (our value higher or lower) ` +
+  `when it lies outside; inconclusive with fewer than ${MIN_SEEDS} seeds, or when the paper's value lies inside a prediction interval ` +
+  `wider than ±${MAX_PREDICTION_HALF_WIDTH} points.`;
 
 export interface Judgement {
   verdict: VerdictKind;
@@ -48,13 +48,14 @@ export function judge(paper: number, accuracies: readonly number[], split: Split
   if (n === 0) return { verdict: 'no result', reason: 'no result' };
   if (n < MIN_SEEDS) return { verdict: 'inconclusive', reason: `${n} seed${n === 1 ? '' : 's'}; a verdict needs ${MIN_SEEDS}` };
   const half = predictionHalfWidth(accuracies);
+  const m = summarize(accuracies).mean;
+  const reach = half + SPLIT_TOLERANCE[split];
+  // Outside even a wide interval is a clear failure; inside a wide one is no evidence either way.
+  if (paper > m + reach) return { verdict: 'not reproduced (lower)', reason: '' };
+  if (paper < m - reach) return { verdict: 'not reproduced (higher)', reason: '' };
   if (!(half <= MAX_PREDICTION_HALF_WIDTH)) {
     return { verdict: 'inconclusive', reason: `prediction interval ±${fmt1(half)} is wider than ±${MAX_PREDICTION_HALF_WIDTH}` };
   }
-  const m = summarize(accuracies).mean;
-  const reach = half + SPLIT_TOLERANCE[split];
-  if (paper > m + reach) return { verdict: 'not reproduced (lower)', reason: '' };
-  if (paper < m - reach) return { verdict: 'not reproduced (higher)', reason: '' };
   return { verdict: 'reproduced', reason: '' };
 }
 
