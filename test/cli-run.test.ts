@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAndKillWhen } from './fixtures/kill-run.js';
+import { configHash } from '../src/experiments/config-hash.js';
+import type { ExperimentConfig } from '../src/experiments/config.js';
+import { parseResultsCsv } from '../src/report/csv.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'src/cli/index.ts');
@@ -88,6 +91,17 @@ describe('glance reproduce end to end', () => {
       }
     }
     expect(results.filter((r) => r.model !== 'AdvNet' && r.source !== 'AdvNet').every((r) => r.advUnits === undefined)).toBe(true);
+  });
+
+  it('the report folder holds the run config; results.csv carries the run, its commit, config hash and AdvNet units', async () => {
+    const report = join(tmp, 'reports', 'ref');
+    const config = JSON.parse(readFileSync(join(report, 'config.json'), 'utf8')) as ExperimentConfig;
+    const { storeFormat: _, ...stored } = JSON.parse(readFileSync(join(tmp, 'ref', 'config.json'), 'utf8')) as ExperimentConfig & { storeFormat: number };
+    expect(config).toEqual(stored);
+    const rows = await parseResultsCsv(readFileSync(join(report, 'results.csv'), 'utf8'));
+    const meta = JSON.parse(readFileSync(join(tmp, 'ref', 'meta.json'), 'utf8')) as { commit: string };
+    expect(rows.every((r) => r.provenance?.runId === 'ref' && r.provenance.commit === meta.commit && r.provenance.configHash === configHash(config))).toBe(true);
+    expect(rows.filter((r) => r.model === 'AdvNet' && r.threat === 'white-box' && r.attack === 'fgsm').map((r) => [r.epsUnits, r.advUnits])).toEqual([['normalized', 'normalized'], ['pixel', 'pixel']]);
   });
 
   it('resumes after kill -9 without running a finished job twice, with the same results', async () => {

@@ -1,5 +1,5 @@
 /**
- * Writes a run's report files (report.md, summary.json, results.csv, sweep.svg) into
+ * Writes a run's report files (report.md, summary.json, results.csv, config.json, sweep.svg) into
  * reports/<run-id>/ from the run store alone, so a report can be regenerated at
  * any time, partial runs included (marked, with what is missing).
  */
@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { MODEL_TABLE, type Objective } from '../experiments/models.js';
 import { advTrainings, legacyAdvUnits, withAdvUnits } from '../experiments/readings.js';
 import type { EvalResult, TrainRecord } from '../experiments/types.js';
-import { aggregate, paperCells, renderCellsSvg, renderReport, renderResultsCsv, renderSweepSvg, renderTrainingSvg, settingsOf, sweepGroups, trainingCurves } from '../report/index.js';
+import { aggregate, csvProvenance, paperCells, renderCellsSvg, renderReport, renderResultsCsv, renderSweepSvg, renderTrainingSvg, settingsOf, sweepGroups, trainingCurves } from '../report/index.js';
 import { buildSummary } from '../report/summary.js';
 import { buildJobs } from '../experiments/grid.js';
 import { describeMachine, jobsOfRun, readMeta, type RunMeta } from './meta.js';
@@ -136,6 +136,8 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
       galleryFile,
     }),
   );
-  writeFileSync(join(dir, 'results.csv'), await renderResultsCsv(results));
+  writeFileSync(join(dir, 'results.csv'), await renderResultsCsv(results, csvProvenance(basename(dir), meta?.commit, config)));
+  // The experiment as run, in the shape `glance run --config` reads.
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   return { dir, partial };
 }
