@@ -83,7 +83,8 @@ export interface EvalResult {
   correctBits?: string;
   /**
    * How the attack's loss gradient was computed: 'stable' (the label entry of dNLL/dlogits as
-   * -sum of the other probabilities) or 'float32' (the paper's numerics). Absent: float32 (older results).
+   * -sum of the other probabilities) or 'float32' (the paper's numerics). Set on GRADIENT_ATTACKS
+   * only ('none', 'noise' and 'square' take no gradient); absent on a gradient attack: float32 (older results).
    */
   gradient?: AttackGradient;
   /**
