@@ -5,7 +5,7 @@
 export { aggregate, compareGroups, groupSeeds, sumShards, ShardOverlapError } from './aggregate.js';
 export type { AggregateGroup, GroupCoordinates, SeedResult, SeedValue } from './aggregate.js';
 export { renderReport, type ReportInput } from './markdown.js';
-export { renderResultsCsv, parseResultsCsv, CSV_COLUMNS, type CsvRow } from './csv.js';
+export { renderResultsCsv, parseResultsCsv, csvProvenance, CSV_COLUMNS, type CsvRow, type CsvProvenance } from './csv.js';
 export { renderSweepSvg, sweepPanels, modelColor } from './svg.js';
 export { renderCellsSvg } from './cells-svg.js';
 export { paperCells, type PaperCell } from './paper-tables.js';
