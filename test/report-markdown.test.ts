@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../src/report/markdown.js';
 import { GOLDEN_INPUT } from './report-golden-fixture.js';
-import { result } from './report-fixtures.js';
+import { result, seeds } from './report-fixtures.js';
+import { outlierSeeds } from '../src/report/details.js';
 
 /*
  * The whole report for a fixed results set, as a literal: any change to the
@@ -185,7 +186,7 @@ Accuracy (%) by eps, mean ± sd over seeds, for every attack measured at more th
 
 ## Per-seed values
 
-Accuracy (%) of every cell of Tables I–III for each seed; spread: the largest minus the smallest seed. The plot shows the same cells: our mean on its 95% CI, each seed as a ring, the paper as a diamond.
+Accuracy (%) of every cell of Tables I–III for each seed; spread: the largest minus the smallest seed. In bold: a seed far from the others (from 4 seeds on: more than 1 point and more than 3 robust sd, 3 × 1.4826 × the median absolute deviation, from the median). The plot shows the same cells: our mean on its 95% CI, each seed as a ring, the paper as a diamond.
 
 ![Tables I–III, mean, 95% CI and each seed beside the paper](cells.svg)
 
@@ -282,6 +283,16 @@ describe('renderReport', () => {
     expect(out).toContain('## Table III');
     expect(out).toContain('No results yet.');
     expect(out).toContain('```sh\nglance run --x `y`\n```');
+  });
+
+  it('marks a seed far from the others in the per-seed table', () => {
+    // Five seeds 97.0, 97.2, 97.1, 96.9, 90.0: median 97.0, MAD 0.1; 90.0 is 7 points off, far above 3 * 1.4826 * 0.1.
+    const out = renderReport({ title: 't', protocol: [], command: 'x', results: seeds({}, [970, 972, 971, 969, 900]) });
+    expect(out).toContain('| I | mnist · test split | NormalNet | 97.0 | 97.2 | 97.1 | 96.9 | **90.0** | 7.2 |');
+    expect(outlierSeeds([{ seed: 1, accuracy: 50 }, { seed: 2, accuracy: 51 }, { seed: 3, accuracy: 90 }])).toEqual(new Set());
+    // Within 1 point: never an outlier, however tight the others.
+    expect(outlierSeeds([1, 2, 3, 4].map((seed) => ({ seed, accuracy: seed === 4 ? 50.9 : 50 })))).toEqual(new Set());
+    expect(outlierSeeds([1, 2, 3, 4].map((seed) => ({ seed, accuracy: seed === 4 ? 51.1 : 50 })))).toEqual(new Set([4]));
   });
 
   it("ends every report with the paper's full reference; empty sections are left out", () => {

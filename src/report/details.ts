@@ -10,19 +10,45 @@ import { PAPER_REFERENCE } from './paper.js';
 import type { PaperCell } from './paper-tables.js';
 import { renderTrainingTable, trainingCurves } from './training.js';
 
+/** Fewer seeds than this give no robust spread to judge one against. */
+const MIN_SEEDS_FOR_OUTLIERS = 4;
+
+/**
+ * Seeds far from the others: a robust z-score above 3, |x - median| > 3 * 1.4826 * MAD
+ * (the MAD scaled to a normal sd), and more than 1 point away, from four seeds on.
+ */
+export function outlierSeeds(values: ReadonlyArray<{ seed: number; accuracy: number }>): Set<number> {
+  const out = new Set<number>();
+  if (values.length < MIN_SEEDS_FOR_OUTLIERS) return out;
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  };
+  const med = median(values.map((v) => v.accuracy));
+  const mad = median(values.map((v) => Math.abs(v.accuracy - med)));
+  for (const v of values) {
+    const d = Math.abs(v.accuracy - med);
+    if (d > 1 && d > 3 * 1.4826 * mad) out.add(v.seed);
+  }
+  return out;
+}
+
 /**
  * Tables I-III seed by seed: a column per seed, so one seed far from the others
- * is seen rather than averaged away; the spread is max - min over seeds.
+ * is seen rather than averaged away (in bold when outlierSeeds says so); the
+ * spread is max - min over seeds.
  */
 export function perSeedSection(cells: readonly PaperCell[], plotFile?: string): string[] {
   if (cells.length === 0) return [];
   const seeds = [...new Set(cells.flatMap((c) => c.group.perSeed.map((s) => s.seed)))].sort((a, b) => a - b);
   const rows = cells.map((c) => {
     const by = new Map(c.group.perSeed.map((s) => [s.seed, s.accuracy]));
+    const far = outlierSeeds(c.group.perSeed);
     const values = c.group.perSeed.map((s) => s.accuracy);
     return [
       `${c.table}`, c.setting, c.label,
-      ...seeds.map((s) => (by.has(s) ? fmt1(by.get(s)!) : '')),
+      ...seeds.map((s) => (by.has(s) ? (far.has(s) ? `**${fmt1(by.get(s)!)}**` : fmt1(by.get(s)!)) : '')),
       values.length > 1 ? fmt1(Math.max(...values) - Math.min(...values)) : '',
     ];
   });
@@ -31,7 +57,9 @@ export function perSeedSection(cells: readonly PaperCell[], plotFile?: string): 
     '## Per-seed values',
     '',
     'Accuracy (%) of every cell of Tables I–III for each seed; spread: the largest minus the smallest seed. ' +
-      (plotFile ? 'The plot shows the same cells: our mean on its 95% CI, each seed as a ring, the paper as a diamond.' : ''),
+      `In bold: a seed far from the others (from ${MIN_SEEDS_FOR_OUTLIERS} seeds on: more than 1 point and more than 3 robust sd, ` +
+      '3 × 1.4826 × the median absolute deviation, from the median).' +
+      (plotFile ? ' The plot shows the same cells: our mean on its 95% CI, each seed as a ring, the paper as a diamond.' : ''),
     '',
     ...(plotFile ? [`![Tables I–III, mean, 95% CI and each seed beside the paper](${plotFile})`, ''] : []),
     ...markdownTable(header, rows, header.map((_, i) => i >= 3)),
