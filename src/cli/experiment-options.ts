@@ -4,12 +4,12 @@
  */
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { GlanceError, errors } from '../errors.js';
 import { STAGES, type ExperimentConfig, type RunOptions } from '../experiments/config.js';
 import { PRESETS, PRESET_NAMES } from '../experiments/presets.js';
 import { resolveShard } from '../experiments/shard.js';
-import { mergeConfig, validateConfig } from '../experiments/validate.js';
+import { MAX_JOBS, checkKnownKeys, mergeConfig, validateConfig } from '../experiments/validate.js';
 import { ATTACK_GRADIENTS, ATTACKS, PGD_LOSSES, BACKENDS, BASE_LAYER, EPS_UNITS, MODELS, RESAMPLING, SPLITS } from '../experiments/types.js';
 
 export interface RawOptions {
@@ -81,6 +81,8 @@ function seeds(s: string | undefined): number[] | undefined {
   if (/^\d+$/.test(s.trim())) {
     const n = Number(s);
     if (n < 1) throw errors.badOption('--seeds', s, 'a count >= 1 or a list of seeds');
+    // Before a list of them is made: the grid's size is checked (validateConfig), but n itself must fit in memory first.
+    if (n > MAX_JOBS) throw errors.badOption('--seeds', s, `at most ${MAX_JOBS} seeds (one run holds at most ${MAX_JOBS} jobs)`);
     return Array.from({ length: n }, (_, i) => i + 1);
   }
   return numbers('--seeds', s);
@@ -145,11 +147,20 @@ export function buildConfig(raw: RawOptions): ExperimentConfig {
   if (!preset) throw errors.badOption('--preset', raw.preset, `one of ${PRESET_NAMES.join(', ')}`);
   let fromFile: Record<string, unknown> = {};
   if (raw.config) {
+    let parsed: unknown;
     try {
-      fromFile = JSON.parse(readFileSync(raw.config, 'utf8')) as Record<string, unknown>;
+      parsed = JSON.parse(readFileSync(raw.config, 'utf8'));
     } catch (e) {
-      throw new GlanceError('BAD_OPTION', `--config ${raw.config}: cannot read it as JSON (${(e as Error).message})`, 'give a JSON file with the shape of config.json in a run directory');
+      const why = (e as NodeJS.ErrnoException).code ? FS_WHY((e as NodeJS.ErrnoException).code!) : (e as Error).message;
+      throw new GlanceError('BAD_OPTION', `--config ${raw.config}: cannot read it as JSON (${why})`, 'give a JSON file with the shape of config.json in a run directory');
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new GlanceError('BAD_OPTION', `--config ${raw.config}: expected a JSON object, found ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : typeof parsed}`, 'give a JSON file with the shape of config.json in a run directory');
+    }
+    // A run's config.json records its store format (and an older glance's, its seeds per training job) beside the experiment.
+    const { storeFormat: _format, pack: _pack, ...experiment } = parsed as Record<string, unknown>;
+    checkKnownKeys(experiment, `--config ${raw.config}`);
+    fromFile = experiment;
   }
   const flags = {
     dataset: raw.dataDir ? (raw.dataset ?? raw.dataDir) : raw.dataset,
@@ -192,9 +203,30 @@ export function buildConfig(raw: RawOptions): ExperimentConfig {
   return validateConfig(merged);
 }
 
+/** Threads per core beyond which more workers only compete for the cores. */
+const THREADS_PER_CORE = 2;
+/** What a worker thread holds at most (TensorFlow, a model, a batch of attacks), measured on the paper preset with room to spare. */
+const WORKER_BYTES = 512 * 2 ** 20;
+
+/** Refuses more worker threads than this machine's cores and memory can run. */
+export function checkWorkers(workers: number, cores = availableParallelism(), memory = totalmem()): void {
+  const byCores = THREADS_PER_CORE * cores;
+  const byMemory = Math.max(1, Math.floor(memory / WORKER_BYTES));
+  const max = Math.min(byCores, byMemory);
+  if (workers <= max) return;
+  throw errors.badOption(
+    '--workers',
+    workers,
+    `at most ${max} on this machine (${cores} cores: more than ${byCores} threads only compete for them; ${(memory / 2 ** 30).toFixed(1)} GiB of memory: ${byMemory} workers of up to ${WORKER_BYTES >> 20} MiB each)`,
+  );
+}
+
+const FS_WHY = (code: string) => (code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : code);
+
 export function buildRunOptions(raw: RawOptions, config: ExperimentConfig): RunOptions {
   const workers = number('--workers', raw.workers) ?? availableParallelism();
   if (!Number.isInteger(workers) || workers < 1) throw errors.badOption('--workers', raw.workers, 'a positive integer');
+  checkWorkers(workers);
   const date = new Date().toISOString().slice(0, 10);
   return {
     out: raw.out ?? `runs/${config.preset}-${date}`,
