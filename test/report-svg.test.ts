@@ -212,6 +212,14 @@ describe('training curves', () => {
     expect(svg).toBe(golden('training.svg'));
     expect(renderTrainingSvg([])).toContain('no training history');
   });
+
+  it('draws the variants of one model (an AdvNet per eps reading) in its colour with their own dash', () => {
+    const svg = renderTrainingSvg(trainingCurves([rec('AdvNet', 1, [1, 0.5], 'AdvNet@normalized-seed1'), rec('AdvNet', 1, [1, 0.6], 'AdvNet@pixel-seed1')]));
+    const means = [...svg.matchAll(/<path class="mean"[^>]*stroke="(#[0-9a-f]+)"[^>]*?(?: stroke-dasharray="([^"]+)")?\/>/g)].map((m) => [m[1], m[2] ?? '']);
+    const advnet = modelColor('AdvNet');
+    expect(means).toEqual([[advnet, ''], [advnet, '7 4'], [advnet, ''], [advnet, '7 4']]);
+    expect(svg).toContain('>AdvNet@normalized</text>');
+  });
 });
 
 describe('niceTicks', () => {

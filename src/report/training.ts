@@ -65,6 +65,13 @@ export function renderTrainingTable(curves: readonly TrainingCurve[]): string[] 
 }
 
 const PANEL = { width: 320, height: 210, left: 56, top: 70, gap: 40 };
+/** Variants of one model (AdvNet@pixel, AdvNet@normalized) share its colour and differ in dash. */
+const VARIANT_DASHES = ['', '7 4', '2 3', '9 3 2 3'];
+
+function dashes(curves: readonly TrainingCurve[]): string[] {
+  return curves.map((c, i) => VARIANT_DASHES[curves.slice(0, i).filter((o) => o.model === c.model).length % VARIANT_DASHES.length]);
+}
+const dashAttr = (dash: string) => (dash ? ` stroke-dasharray="${dash}"` : '');
 
 export function renderTrainingSvg(curves: readonly TrainingCurve[], opts: { title?: string } = {}): string {
   const title = opts.title ?? 'Training curves (mean over seeds, thin: each seed)';
@@ -82,6 +89,7 @@ export function renderTrainingSvg(curves: readonly TrainingCurve[], opts: { titl
     { key: 'loss' as const, label: 'training loss', ...niceTicks(lossMax) },
     { key: 'accuracy' as const, label: 'training accuracy (%)', ticks: [0, 20, 40, 60, 80, 100], decimals: 0 },
   ];
+  const dash = dashes(curves);
   const xt = niceTicks(epochs);
   const xTicks = xt.ticks.filter((t) => t >= 1 && Number.isInteger(t));
   panels.forEach((p, i) => {
@@ -104,20 +112,20 @@ export function renderTrainingSvg(curves: readonly TrainingCurve[], opts: { titl
     out.push(`<path class="axes" d="M${left} ${top}V${bottom}H${left + PANEL.width}" fill="none" stroke="#333333"/>`,
       `<text class="x-label" x="${n2(left + PANEL.width / 2)}" y="${bottom + 36}" text-anchor="middle">epoch</text>`);
     const path = (values: number[]) => values.map((v, e) => `${n2(x(e + 1))} ${n2(y(v))}`).join('L');
-    for (const c of curves) {
+    curves.forEach((c, ci) => {
       const color = modelColor(c.model);
       for (const s of c.seeds) {
         out.push(`<path class="seed" d="M${path(s[p.key])}" fill="none" stroke="${color}" stroke-width="1" stroke-opacity="0.4"><title>${escapeXml(`${c.label} seed ${s.seed}`)}</title></path>`);
       }
       const mean = perEpoch(c, p.key).map((m) => m.mean);
-      out.push(`<path class="mean" d="M${path(mean)}" fill="none" stroke="${color}" stroke-width="2.5"/>`);
+      out.push(`<path class="mean" d="M${path(mean)}" fill="none" stroke="${color}" stroke-width="2.5"${dashAttr(dash[ci])}/>`);
       if (mean.length === 1) out.push(`<circle class="mean" cx="${n2(x(1))}" cy="${n2(y(mean[0]))}" r="3.5" fill="${color}"/>`);
-    }
+    });
     out.push('</g>');
   });
   curves.forEach((c, i) => {
     const ly = PANEL.top + i * 18 + 4;
-    out.push(`<line x1="${legendX}" y1="${ly}" x2="${legendX + 24}" y2="${ly}" stroke="${modelColor(c.model)}" stroke-width="3"/>`,
+    out.push(`<line x1="${legendX}" y1="${ly}" x2="${legendX + 24}" y2="${ly}" stroke="${modelColor(c.model)}" stroke-width="3"${dashAttr(dash[i])}/>`,
       `<text class="legend" x="${legendX + 30}" y="${ly + 4}">${escapeXml(c.label)}</text>`);
   });
   out.push('</svg>', '');
