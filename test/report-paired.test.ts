@@ -86,7 +86,18 @@ describe('worst case over the attack ensemble', () => {
     const [w] = worstCases(run, 'stable');
     expect(w.model).toBe('GlanceAgain');
     expect(w.attacks).toEqual(['transfer fgsm from NormalNet', 'white-box fgsm', 'white-box eot-fgsm', 'white-box pgd']);
-    expect(w.perSeed).toEqual([{ seed: 1, correct: 1, total: 8, accuracy: 12.5 }]);
+    expect(w.perSeed).toEqual([{ seed: 1, correct: 1, total: 8, accuracy: 12.5, start: 0, end: 8 }]);
+    // On these 8 images the strongest single attack is eot-fgsm: 5 of 8.
+    expect(w.strongest).toEqual({ attack: 'white-box eot-fgsm', mean: 62.5 });
+  });
+
+  it('takes the images every attack covers when a costly attack ran on the first ones only', () => {
+    // Square on images 0-3 only: the ensemble covers 0-3, where image 0 alone survives everything.
+    const square = wb('GlanceAgain', 'square', 1, [1, 0, 1, 1]);
+    const [w] = worstCases([...run, square], 'stable');
+    expect(w.perSeed).toEqual([{ seed: 1, correct: 1, total: 4, accuracy: 25, start: 0, end: 4 }]);
+    // On images 0-3: fgsm 3/4, eot-fgsm 3/4, pgd 3/4, transfer 4/4, square 3/4: the first of the lowest.
+    expect(w.strongest).toEqual({ attack: 'white-box fgsm', mean: 75 });
   });
 
   it('is never above any single attack, per seed, on random bits', () => {
@@ -94,12 +105,19 @@ describe('worst case over the attack ensemble', () => {
     const rand = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const draw = () => Array.from({ length: 64 }, () => (rand() < 0.7 ? 1 : 0));
     const attacks: EvalResult['attack'][] = ['fgsm', 'eot-fgsm', 'pgd', 'eot-pgd', 'noise', 'square'];
-    const rs = [1, 2, 3].flatMap((seed) => [clean('GlanceAgain', seed, draw()), ...attacks.map((a) => wb('GlanceAgain', a, seed, draw()))]);
+    // Square on the first 40 images only, as --attack-limit runs it: compare on the shared images.
+    const rs = [1, 2, 3].flatMap((seed) => [clean('GlanceAgain', seed, draw()),
+      ...attacks.map((a) => wb('GlanceAgain', a, seed, a === 'square' ? draw().slice(0, 40) : draw()))]);
     const [w] = worstCases(rs, 'stable');
     expect(w.n).toBe(3);
     for (const v of w.perSeed) {
-      for (const r of rs.filter((x) => x.seed === v.seed)) expect(v.correct).toBeLessThanOrEqual(r.correct);
+      expect([v.start, v.end]).toEqual([0, 40]);
+      for (const r of rs.filter((x) => x.seed === v.seed)) {
+        const onShared = [...bitsBySeed([r]).get(bitsKey(r, r.seed))!.bits.subarray(0, 40)].reduce((a, b) => a + b, 0);
+        expect(v.correct).toBeLessThanOrEqual(onShared);
+      }
     }
+    expect(w.mean).toBeLessThanOrEqual(w.strongest.mean);
   });
 
   it('leaves out seeds without per-example results', () => {

@@ -3,7 +3,9 @@
  * reports it: an image counts as robust only if the model classifies it
  * correctly clean and under every attack evaluated on that model at that eps
  * (white-box, EOT and transfer alike). Computed per seed from the per-example
- * bits, so it can never exceed any single attack's accuracy.
+ * bits on the images every attack was run on (a costly attack may run on the
+ * first images only: --attack-limit), so it never exceeds any single attack's
+ * accuracy on those images.
  */
 import { MODELS, type AttackGradient, type EvalResult, type ModelName } from '../experiments/types.js';
 import { aggregate, type AggregateGroup } from './aggregate.js';
@@ -19,14 +21,17 @@ export interface WorstCase extends Summary {
   eps: number;
   /** The attacks of the ensemble, as 'white-box pgd', 'transfer fgsm from NormalNet'. */
   attacks: string[];
-  perSeed: Array<{ seed: number; accuracy: number; correct: number; total: number }>;
-  /** The single attack with the lowest mean accuracy, for comparison. */
+  /** AdvNet: the units it was trained in. */
+  advUnits?: EvalResult['advUnits'];
+  /** Per seed, over the images [start, end) every attack and the clean evaluation cover. */
+  perSeed: Array<{ seed: number; accuracy: number; correct: number; total: number; start: number; end: number }>;
+  /** The single attack with the lowest mean accuracy on the same images, for comparison. */
   strongest: { attack: string; mean: number };
 }
 
 /**
  * One worst case per (setting, model, eps > 0) with at least one attack, over
- * the seeds where clean and every attack have bits over the same images.
+ * the seeds where clean and every attack have bits, on the images they share.
  */
 export function worstCases(results: readonly EvalResult[], gradient: AttackGradient): WorstCase[] {
   const groups = aggregate(results);
@@ -42,26 +47,46 @@ export function worstCases(results: readonly EvalResult[], gradient: AttackGradi
     const first = members[0];
     const clean = cleanOf(groups, first);
     const all = clean ? [clean, ...members] : members;
+    /** Where the members start in `all`. */
+    const skip = all.length - members.length;
     const perSeed: WorstCase['perSeed'] = [];
+    // Each attack's accuracy per seed on the shared images, to name the strongest on the same footing.
+    const single = members.map((): number[] => []);
     for (const { seed } of first.perSeed) {
       const sets = all.map((g) => bits.get(bitsKey(g, seed)));
-      if (sets.some((s) => s === undefined)) continue;
-      const [a, ...rest] = sets as NonNullable<(typeof sets)[number]>[];
-      if (rest.some((s) => s.start !== a.start || s.end !== a.end)) continue;
+      if (sets.some((x) => x === undefined)) continue;
+      const ok = sets as NonNullable<(typeof sets)[number]>[];
+      const start = Math.max(...ok.map((x) => x.start));
+      const end = Math.min(...ok.map((x) => x.end));
+      if (end <= start) continue;
       let correct = 0;
-      for (let i = 0; i < a.bits.length; i++) if (rest.every((s) => s.bits[i])) correct += a.bits[i];
-      perSeed.push({ seed, correct, total: a.bits.length, accuracy: (100 * correct) / a.bits.length });
+      const each = ok.map(() => 0);
+      for (let i = start; i < end; i++) {
+        let all1 = 1;
+        ok.forEach((x, j) => {
+          const b = x.bits[i - x.start];
+          each[j] += b;
+          all1 &= b;
+        });
+        correct += all1;
+      }
+      const total = end - start;
+      perSeed.push({ seed, correct, total, accuracy: (100 * correct) / total, start, end });
+      members.forEach((_, j) => single[j].push((100 * each[j + skip]) / total));
     }
     if (perSeed.length === 0) continue;
-    const strongest = members.reduce((x, y) => (y.mean < x.mean ? y : x));
-    out.push({
+    const means = single.map((xs) => summarize(xs).mean);
+    const k = means.indexOf(Math.min(...means));
+    const wc: WorstCase = {
       setting: { dataset: first.dataset, epsUnits: first.epsUnits, split: first.split },
       gradient, model: first.model, eps: first.eps,
       attacks: members.map(attackLabel),
       ...summarize(perSeed.map((v) => v.accuracy)),
       perSeed,
-      strongest: { attack: attackLabel(strongest), mean: strongest.mean },
-    });
+      strongest: { attack: attackLabel(members[k]), mean: means[k] },
+    };
+    if (first.advUnits !== undefined) wc.advUnits = first.advUnits;
+    out.push(wc);
   }
   // Groups come sorted by threat and attack first; a table reads by model, then eps.
   const order = settingsOf(groups).map(settingKey);
@@ -74,16 +99,22 @@ export function renderWorstCases(cases: readonly WorstCase[]): string[] {
   if (cases.length === 0) return [];
   const out = ['## Worst-case robust accuracy', '',
     'An image counts only if the model classifies it correctly clean and under every attack evaluated on it at that eps ' +
-      '(the ensemble; as AutoAttack reports), per seed from the per-example results. Strongest single attack: the lowest mean of one attack alone.', ''];
+      '(the ensemble; as AutoAttack reports), per seed from the per-example results, on the images every attack was run on. ' +
+      'Strongest single attack: the lowest mean of one attack alone on the same images.', ''];
   const tables = new Map<string, WorstCase[]>();
   for (const c of cases) {
     const key = `${settingKey(c.setting)}|${c.gradient}`;
     tables.set(key, [...(tables.get(key) ?? []), c]);
   }
   for (const cs of tables.values()) {
-    const rows = cs.map((c) => [c.model, fmtEps(c.eps), c.attacks.join(', '), fmtSummary(c), `${fmt1(c.strongest.mean)} (${c.strongest.attack})`]);
+    const rows = cs.map((c) => {
+      const images = [...new Set(c.perSeed.map((v) => v.total))].sort((a, b) => a - b);
+      const model = c.advUnits !== undefined && c.advUnits !== c.setting.epsUnits ? `${c.model} (trained in ${c.advUnits} units)` : c.model;
+      return [model, fmtEps(c.eps), c.attacks.join(', '), images.join(', '), fmtSummary(c), `${fmt1(c.strongest.mean)} (${c.strongest.attack})`];
+    });
     out.push(`### ${settingLabel(cs[0].setting)} · ${cs[0].gradient} gradient`, '',
-      ...markdownTable(['Model', 'eps', 'Ensemble', 'Worst case: mean ± sd (95% CI) [n]', 'Strongest single attack'], rows, [false, true, false, true, false]), '');
+      ...markdownTable(['Model', 'eps', 'Ensemble', 'Images', 'Worst case: mean ± sd (95% CI) [n]', 'Strongest single attack'], rows,
+        [false, true, false, true, true, false]), '');
   }
   return out;
 }
