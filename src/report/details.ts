@@ -88,8 +88,8 @@ export function gallerySection(galleryFile?: string): string[] {
   return [
     '## Adversarial digits',
     '',
-    'The first images of the evaluation split, clean and under white-box FGSM on each model (first seed) at the run\'s eps in each unit, ' +
-      'with the label and each prediction (red: wrong). Made by `glance gallery`.',
+    'The first images of the evaluation split, clean and under white-box FGSM on each model (first seed) at up to three of the run\'s eps ' +
+      'in each unit; under each image the prediction on the clean and on the attacked image, a wrong one marked ✗. Made by `glance gallery`.',
     '',
     `![clean and adversarial digits](${galleryFile})`,
     '',
