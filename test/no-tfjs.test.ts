@@ -67,6 +67,7 @@ describe('no TensorFlow.js outside the workers', () => {
       'src/coordinator/queue-run.ts',
       'src/coordinator/queue-worker.ts',
       'src/cli/report.ts',
+      'src/cli/compare.ts',
       'src/coordinator/gallery.ts',
       'src/cli/gallery.ts',
       'src/cli/status.ts',

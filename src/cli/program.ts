@@ -3,6 +3,7 @@
  * work; each command parses its options into plain data and calls domain code.
  */
 import { Command } from 'commander';
+import { compareCommand } from './compare.js';
 import { dataCommand } from './data-check.js';
 import { doctorCommand } from './doctor.js';
 import { experimentCommands } from './experiment.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(mergeCommand());
   program.addCommand(slurmCommand());
   program.addCommand(reportCommand());
+  program.addCommand(compareCommand());
   program.addCommand(galleryCommand());
   program.addCommand(queueCommand());
   program.addCommand(workerCommand());

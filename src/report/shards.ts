@@ -47,7 +47,7 @@ export function coordinateKey(c: GroupCoordinates): string {
   return [c.dataset, c.model, c.threat, c.attack, c.source ?? '', c.eps, c.epsUnits, c.split, c.advUnits ?? '', c.gradient ?? ''].join('|');
 }
 
-function pickCoordinates(r: GroupCoordinates): GroupCoordinates {
+export function pickCoordinates(r: GroupCoordinates): GroupCoordinates {
   const c: GroupCoordinates = {
     dataset: r.dataset, model: r.model, threat: r.threat, attack: r.attack,
     eps: r.eps, epsUnits: r.epsUnits, split: r.split,
