@@ -4,7 +4,7 @@ import { writeRunReport } from '../coordinator/write-report.js';
 
 export function reportCommand(): Command {
   return new Command('report')
-    .description('write report.md, results.csv and sweep.svg for a run (partial runs included)')
+    .description('write report.md, results.csv and the plots (cells.svg, sweep.svg, training.svg) for a run, partial runs included; links gallery.svg when glance gallery made it')
     .argument('<dir>', 'run directory')
     .option('--reports <dir>', 'where reports go', 'reports')
     .action(async (dir: string, opts: { reports: string }) => {
