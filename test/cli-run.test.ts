@@ -139,7 +139,7 @@ describe('glance reproduce end to end', () => {
   it('records a job that throws and a worker that crashes, finishes the rest, exits non-zero', () => {
     const out = join(tmp, 'faults');
     const thrown = 'eval/AdvNet@pixel/seed1/clean/none/AdvNet@pixel/pixel/test0-100';
-    const crashed = 'eval/NormalNet/seed1/white-box/fgsm/NormalNet/pixel+normalized/test100-200';
+    const crashed = 'eval/NormalNet/seed1/white-box/fgsm/NormalNet/pixel+normalized/stable/test100-200';
     const r = glance([...runArgs(out, 2), '--models', 'NormalNet,AdvNet'], { GLANCE_FAULT_THROW: thrown, GLANCE_FAULT_CRASH: crashed });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/errored \(2\):/);
