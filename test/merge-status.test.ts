@@ -149,10 +149,11 @@ describe('glance merge and status', () => {
     expect(text).toContain(`${total} jobs: 1 done, 1 errored, ${total - 2} left`);
     expect(text).toContain('errored train/AdvNet@pixel/seed1: Error: out of cheese');
     expect(() => statusText(join(root, 'nope'))).toThrow(/not a run directory/);
-    // A run in progress says what runs; a stale running.json (dead pid) is ignored.
+    // A run in progress says what runs (a running.json of an older glance lists bare ids); a dead pid means the coordinator died.
     writeJson(runningFile(root), { pid: process.pid, jobs: ['train/GlanceAgain/seed1'] });
-    expect(statusText(root)).toContain(`in progress (pid ${process.pid}), running: train/GlanceAgain/seed1`);
+    expect(statusText(root)).toMatch(new RegExp(`running \\(pid ${process.pid}\\) for .*\\n    train/GlanceAgain/seed1: starting`));
     writeJson(runningFile(root), { pid: 2 ** 22 + 12345, jobs: ['x'] });
-    expect(statusText(root)).not.toContain('in progress');
+    expect(statusText(root)).not.toContain('running (pid');
+    expect(statusText(root)).toMatch(/died: its coordinator \(pid \d+\) is gone/);
   });
 });

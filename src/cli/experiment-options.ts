@@ -94,14 +94,17 @@ export function addConfigOptions(cmd: Command, defaultPreset: string): Command {
   // Defaults come from the preset (so --preset can change them): show the default preset's.
   const d = (v: unknown) => ` [${defaultPreset}: ${Array.isArray(v) ? v.join(',') : String(v)}]`;
   return cmd
+    .optionsGroup('Experiment:')
     .addOption(new Option('--preset <name>', 'experiment preset').choices(PRESET_NAMES).default(defaultPreset))
     .option('--config <file>', 'a JSON file with the ExperimentConfig shape; flags override it')
     .option('--seeds <n|list>', 'number of seeds (1..n) or a comma list' + d(p.seeds))
     .option('--models <list>', `models: ${MODELS.join(',')}` + d(p.models))
+    .optionsGroup('Training:')
     .option('--epochs <n>', 'training epochs' + d(p.train.epochs))
     .option('--batch-size <n>', 'training batch size' + d(p.train.batchSize))
     .option('--lr <x>', 'Adam learning rate' + d(p.train.lr))
     .option('--train-limit <n>', 'train on the first n training images' + d(p.train.limit ?? 'all'))
+    .optionsGroup('Evaluation and attacks:')
     .option('--eval-split <split>', `evaluation split: ${SPLITS.join(' | ')} (the paper reports train)` + d(p.eval.split))
     .option('--eval-limit <n>', 'evaluate on the first n images of the split' + d(p.eval.limit ?? 'all'))
     .option('--eval-shards <n>', 'cut each evaluation into n jobs over slices of the split' + d(p.eval.shards))
@@ -119,9 +122,11 @@ export function addConfigOptions(cmd: Command, defaultPreset: string): Command {
     .option('--square-queries <n>', 'Square attack: search iterations per image' + d(p.square.queries))
     .option('--attack-gradient <list>', `gradient attacks run once per mode: ${ATTACK_GRADIENTS.join(',')} (float32: the paper's numerics, which round p(label) to 1 on confident images)` + d(p.attackGradients))
     .option('--attack-limit <list>', "evaluate an attack on the first n images only, e.g. square=1000,pgd=2000 (replaces the preset's list)" + d(Object.entries(p.attackLimits).map(([a, n]) => `${a}=${n}`).join(',') || 'none'))
+    .optionsGroup("AdvNet's adversarial training:")
     .option('--adv-eps <x>', "AdvNet's adversarial-training eps" + d(p.train.advEps))
     .option('--adv-mix <x>', "AdvNet's weight of the clean loss" + d(p.train.advMix))
     .option('--adv-units <list>', `the eps readings AdvNet is trained for, one AdvNet each in its own units, evaluated in that reading: ${EPS_UNITS.join(',')} (default: every --eps-units)` + d(p.train.advUnits))
+    .optionsGroup('Backend and data:')
     .option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(' | ')} (auto: node if built, else wasm)` + d(p.backend))
     .option('--dataset <name>', 'mnist | fashion-mnist' + d(p.dataset))
     .option('--data-dir <dir>', 'a directory with the four IDX files instead of --dataset');
@@ -130,13 +135,14 @@ export function addConfigOptions(cmd: Command, defaultPreset: string): Command {
 /** The experiment's options and those of one run of it (where, how many threads, which slice). */
 export function addExperimentOptions(cmd: Command, defaultPreset: string): Command {
   return addConfigOptions(cmd, defaultPreset)
+    .optionsGroup('This run (where, how many threads, which slice, what it prints):')
     .option('--out <dir>', 'run directory (default runs/<preset>-<date>); the same --out resumes')
     .option('--workers <n>', 'worker threads', String(availableParallelism()))
     .option('--shard <i/n|auto>', 'run only the i-th of n deterministic slices of the job grid; auto (with --shards n): i from SLURM_ARRAY_TASK_ID (1-based) or JOB_COMPLETION_INDEX + 1 (Kubernetes)')
     .option('--shards <n>', 'the number of slices, with --shard auto (never taken from the engine)')
     .addOption(new Option('--stage <stage>', 'train: run only the training jobs (of the --shard slice); all: every job').choices(STAGES).default('all'))
     .option('--quiet', 'print only the summary')
-    .option('--json', 'print machine-readable events, one JSON object per line')
+    .option('--json', 'machine-readable: one versioned JSON event per line on stdout (nothing else there); messages for people on stderr')
     .option('--force-new', 'discard the stored results in --out and start afresh')
     .option('--reuse-checkpoints <dirs...>', "copy trained models from other runs' checkpoints/ when model, seed, training config and data match")
     .option('--reports <dir>', 'where the report of the run goes (in <dir>/<run-id>/)', 'reports');

@@ -5,7 +5,7 @@
  * report at the end, so `glance status` and `glance report` work as for a local run.
  */
 import { Command, Option } from 'commander';
-import type { ProgressMode } from '../coordinator/progress.js';
+import { progressMode, type ProgressMode } from '../coordinator/progress.js';
 import { DEFAULT_QUEUE, parseRedisUrl } from '../coordinator/queue.js';
 import type { QueueRunResult } from '../coordinator/queue-run.js';
 import { writeRunReport } from '../coordinator/write-report.js';
@@ -20,7 +20,7 @@ interface QueueOptions {
   json?: boolean;
 }
 
-const modeOf = (o: { quiet?: boolean; json?: boolean }): ProgressMode => (o.json ? 'json' : o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain');
+const modeOf = (o: { quiet?: boolean; json?: boolean }): ProgressMode => progressMode(o);
 
 /** The command line as recorded in the run, without a password in --redis. */
 function commandLine(redisDisplay: string): string {

@@ -164,7 +164,7 @@ async function follow(
 ): Promise<QueueRunResult> {
   const t0 = performance.now();
   const run = link.run;
-  const view = new ProgressView(io.mode, process.stderr);
+  const view = new ProgressView(io.mode, { runDir: store.dir });
   // A training counts as done only while its checkpoint is there (as in a local run).
   const holds = (job: Job, line: JobLine | undefined) =>
     line?.status === 'done' && (job.kind !== 'train' || (!!line.train && checkpointExists(store.checkpointDir, line.train.checkpoint)));

@@ -5,15 +5,14 @@
  * with every finished job kept. Nothing here loads TensorFlow.js: only the
  * workers do.
  */
-import { rmSync } from 'node:fs';
 import type { ExperimentConfig, RunOptions } from '../experiments/config.js';
 import { NATIVE_HINT } from '../experiments/types.js';
 import { checkpointExists } from '../training/checkpoint.js';
 import { openRun } from './open-run.js';
 import { WorkerPool } from './pool.js';
 import { ProgressView, type ProgressMode } from './progress.js';
-import { runJobs, type RunSummary } from './scheduler.js';
-import { runningFile, writeJson } from './store.js';
+import { RunningFile } from './running.js';
+import { runJobs, type Executor, type RunSummary } from './scheduler.js';
 
 export interface RunIo {
   mode: ProgressMode;
@@ -25,25 +24,47 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
   const { store, state, jobs, dataset, versions, lock, notes } = openRun(config, opts, io.command);
   store.log(`run: ${jobs.length} jobs, ${opts.workers} workers${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}${opts.stage === 'train' ? ', training only' : ''}`);
 
-  const pool = new WorkerPool({ workers: opts.workers, dataset, backend: config.backend, config, checkpointDir: store.checkpointDir, versions });
-  const view = new ProgressView(io.mode, process.stderr);
+  // Made when a job is to run: a resume with nothing left starts no worker thread.
+  let pool: WorkerPool | undefined;
+  let closing: Promise<void> | undefined;
+  const exec: Executor = {
+    run: (job, onProgress) => (pool ??= new WorkerPool({ workers: opts.workers, dataset, backend: config.backend, config, checkpointDir: store.checkpointDir, versions })).run(job, onProgress),
+  };
+  const closePool = () => (closing ??= pool?.close() ?? Promise.resolve());
+  const stored = new Map([...state.lines.values()].flatMap((l) => (l.status === 'done' ? [[l.jobId, l.seconds] as const] : [])));
+  const view = new ProgressView(io.mode, { runDir: opts.out, eta: { jobs, config, workers: opts.workers, stored } });
   for (const n of notes) {
     store.log(n);
     view.note(n);
   }
   let hinted = false;
   // What is running now, for `glance status` (removed when the run ends).
-  const running = new Set<string>();
-  const writeRunning = () => writeJson(runningFile(opts.out), { pid: process.pid, jobs: [...running], at: new Date().toISOString() });
+  const running = new RunningFile(opts.out, opts.workers);
   const abort = new AbortController();
+  // The first Ctrl-C lets the running jobs finish (and be stored); the second stops them.
+  let signals = 0;
   const onSignal = () => {
-    store.log('interrupted: finishing nothing new, finished jobs are stored');
-    abort.abort();
+    if (++signals === 1) {
+      store.log('interrupted: finishing nothing new, finished jobs are stored');
+      abort.abort();
+      const waiting = view.runningText();
+      view.urgent(
+        waiting
+          ? `interrupted: waiting for the running jobs to finish and be stored (${waiting}); press Ctrl-C again to stop them now (they run again on resume)`
+          : 'interrupted: stopping',
+        'interrupt',
+        { waitingFor: waiting },
+      );
+      return;
+    }
+    store.log('aborted: running jobs stopped, they run again on resume');
+    view.urgent('aborting: stopping the running jobs; every finished job is stored, the stopped ones run again on resume', 'abort');
+    void closePool();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    const summary = await runJobs(jobs, store, state, pool, {
+    const summary = await runJobs(jobs, store, state, exec, {
       retries: 1,
       concurrency: opts.workers,
       signal: abort.signal,
@@ -51,9 +72,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
       isStillDone: (job, line) => job.kind !== 'train' || (line.status === 'done' && !!line.train && checkpointExists(store.checkpointDir, line.train.checkpoint)),
       onEvent: (e) => {
         view.handle(e);
-        if (e.type === 'job-start') running.add(e.job.id);
-        if (e.type === 'job-done' || e.type === 'job-error') running.delete(e.job.id);
-        if (e.type === 'job-start' || e.type === 'job-done' || e.type === 'job-error') writeRunning();
+        running.handle(e);
         const backend = e.type === 'job-done' ? (e.outcome.train?.backend ?? e.outcome.results?.[0]?.backend) : undefined;
         if (backend && !hinted && config.backend === 'auto' && backend.name === 'wasm') {
           hinted = true;
@@ -66,10 +85,10 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
     store.log(`end: ${summary.done}/${summary.total} done, ${summary.errored.length} errored, ${summary.blocked.length} blocked${summary.interrupted ? ', interrupted' : ''}`);
     return summary;
   } finally {
-    rmSync(runningFile(opts.out), { force: true });
+    running.remove();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await pool.close();
+    await closePool();
     lock.release();
   }
 }

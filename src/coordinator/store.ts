@@ -27,6 +27,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, trunca
 import { join } from 'node:path';
 import { GlanceError } from '../errors.js';
 import { appendLine, readJson, writeAtomic } from '../data/durable.js';
+import { isBlank, parseLine, scanLines, summarizeLine } from './store-lines.js';
 import type { ExperimentConfig } from '../experiments/config.js';
 import { configHash } from '../experiments/config-hash.js';
 import { trainId } from '../experiments/grid.js';
@@ -55,6 +56,16 @@ export interface StoreState {
   lines: Map<string, JobLine>;
   /** Whether a torn last line was found and dropped. */
   droppedTornLine: boolean;
+}
+
+/**
+ * How much of each line to read: `results: false` leaves out evaluation results
+ * (most of the bytes); `summary` keeps only id, status, seconds, attempt, time
+ * and error (store-lines.ts), enough for `glance status`.
+ */
+export interface ReadOptions {
+  results?: boolean;
+  summary?: boolean;
 }
 
 const CONFIG_FIX = 'use another --out, or --force-new to start this run afresh';
@@ -148,7 +159,8 @@ export class RunStore {
       this.writeConfig(config);
     }
     this.hash = configHash(config);
-    return this.read();
+    // A resume needs which jobs are stored, not their results (most of the bytes).
+    return this.read({ results: false });
   }
 
   /** Opens a store that exists, as the one process that writes it (queue collect): its config as stored. */
@@ -194,45 +206,52 @@ export class RunStore {
    * this process opened the store). Format-1 lines are read as format 2. A line
    * whose config hash is not this store's is refused.
    */
-  read(): StoreState {
-    if (this.hash === undefined && this.exists()) this.readStored();
+  read(opts: ReadOptions = {}): StoreState {
     const lines = new Map<string, JobLine>();
-    if (!existsSync(this.resultsFile)) return { lines, droppedTornLine: false };
-    const text = readFileSync(this.resultsFile, 'utf8');
-    let good = 0;
-    let droppedTornLine = false;
-    let pos = 0;
-    while (pos < text.length) {
-      const nl = text.indexOf('\n', pos);
-      const line = text.slice(pos, nl === -1 ? text.length : nl);
-      let parsed: JobLine | undefined;
+    const { droppedTornLine } = this.scan((l) => lines.set(l.jobId, l), opts);
+    return { lines, droppedTornLine };
+  }
+
+  /**
+   * Streams results.jsonl line by line (store-lines.ts), the same checks as read();
+   * `results: false` leaves out the evaluation results, most of a line's bytes,
+   * for readers that need only which jobs are stored. Later lines of a job id
+   * come after earlier ones: the last one visited is the one that counts.
+   */
+  scan(visit: (line: JobLine) => void, opts: ReadOptions = {}): { droppedTornLine: boolean } {
+    if (this.hash === undefined && this.exists()) this.readStored();
+    if (!existsSync(this.resultsFile)) return { droppedTornLine: false };
+    const withResults = opts.results ?? true;
+    // A line that does not parse is torn only if nothing but blank lines follows it.
+    let bad: { offset: number; lineNo: number } | undefined;
+    const damaged = (b: { offset: number; lineNo: number }) =>
+      new GlanceError('STORE_INVALID', `${this.resultsFile}: line ${b.lineNo} (at byte ${b.offset}) is not valid JSON and is not the last line`, 'repair or remove that line by hand; the others are intact');
+    let lineNo = 0;
+    const end = scanLines(this.resultsFile, (buf, start, stop, offset) => {
+      lineNo++;
+      if (isBlank(buf, start, stop)) return;
+      if (bad) throw damaged(bad);
+      let parsed: JobLine;
       try {
-        parsed = line.trim() ? (JSON.parse(line) as JobLine) : undefined;
+        parsed = opts.summary ? (summarizeLine(buf, start, stop) as JobLine) : parseLine<JobLine>(buf, start, stop, { results: withResults });
       } catch {
-        parsed = undefined;
+        bad = { offset, lineNo };
+        return;
       }
-      if (nl === -1 || (line.trim() && !parsed)) {
-        // Only the last line can be torn by a crash; anything else is damage.
-        if (nl !== -1 && text.slice(nl + 1).trim()) {
-          throw new GlanceError('STORE_INVALID', `${this.resultsFile}: line at byte ${pos} is not valid JSON and is not the last line`, 'repair or remove that line by hand; the others are intact');
-        }
-        droppedTornLine = true;
-        break;
-      }
-      if (parsed && parsed.configHash !== undefined && this.hash !== undefined && parsed.configHash !== this.hash) {
-        const lineNo = text.slice(0, pos).split('\n').length;
+      if (parsed.configHash !== undefined && this.hash !== undefined && parsed.configHash !== this.hash) {
         throw new GlanceError(
           'STORE_CONFLICT',
           `${this.resultsFile}: line ${lineNo} (${parsed.jobId}) is a result of another experiment (config hash ${parsed.configHash}; this run's config.json has ${this.hash})`,
           FOREIGN_FIX(this.dir),
         );
       }
-      if (parsed) for (const l of fromFormat1(parsed)) lines.set(l.jobId, l);
-      pos = nl + 1;
-      good = pos;
-    }
-    if (droppedTornLine && this.writer) truncateSync(this.resultsFile, Buffer.byteLength(text.slice(0, good)));
-    return { lines, droppedTornLine };
+      for (const l of fromFormat1(parsed)) visit(l);
+    });
+    const tail = !isBlank(end.tail, 0, end.tail.length);
+    if (bad && tail) throw damaged(bad);
+    if (!bad && !tail) return { droppedTornLine: false };
+    if (this.writer) truncateSync(this.resultsFile, bad ? bad.offset : end.complete);
+    return { droppedTornLine: true };
   }
 
   /**

@@ -15,15 +15,71 @@ import { describeMachine, jobsOfRun, readMeta, type RunMeta } from './meta.js';
 import { RunStore, type JobLine } from './store.js';
 
 /** From the start of the first job (its stored time minus its duration) to the last stored job; a resumed run includes its pauses. */
-function wallTime(all: JobLine[]): string {
+function wallTime(all: Iterable<JobLine>): string {
   // A format-1 packed job is read as one line per seed, each with the job's time and end: count it once.
-  const lines = [...new Map(all.map((l) => [`${l.at} ${l.status} ${l.attempt} ${l.status === 'done' ? l.seconds : ''}`, l])).values()];
-  const ends = lines.map((l) => Date.parse(l.at)).filter(Number.isFinite);
-  const starts = lines.map((l) => Date.parse(l.at) - 1000 * (l.status === 'done' ? l.seconds : 0)).filter(Number.isFinite);
-  const seconds = lines.reduce((s, l) => s + (l.status === 'done' ? l.seconds : 0), 0);
-  if (!ends.length) return '—';
-  const span = (Math.max(...ends) - Math.min(...starts)) / 1000;
+  const seen = new Set<string>();
+  let first = Infinity;
+  let last = -Infinity;
+  let seconds = 0;
+  for (const l of all) {
+    const key = `${l.at} ${l.status} ${l.attempt} ${l.status === 'done' ? l.seconds : ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const s = l.status === 'done' ? l.seconds : 0;
+    seconds += s;
+    const end = Date.parse(l.at);
+    if (!Number.isFinite(end)) continue;
+    // Loops, not Math.max(...): a spread passes one argument per line, and past ~125,000 the call overflows the stack.
+    last = Math.max(last, end);
+    first = Math.min(first, end - 1000 * s);
+  }
+  if (!Number.isFinite(last)) return '—';
+  const span = (last - first) / 1000;
   return `${(span / 60).toFixed(1)} min from the first job's start to the last stored job (${(seconds / 60).toFixed(1)} min of job time)`;
+}
+
+/** Per-example bits the report keeps in memory at most (characters of base64); past it they are left out. */
+export const REPORT_BITS_BUDGET = 256 << 20;
+
+/**
+ * The store's last line per job id, without results, and the results of the
+ * done ones, streamed (store.scan): never the whole file, never a line's bits
+ * past the budget, so a store of a million lines reports in bounded memory.
+ */
+function readForReport(store: RunStore, bitsBudget: number): { lines: Map<string, JobLine>; results: EvalResult[]; bitsLeftOut: number } {
+  const lines = new Map<string, JobLine>();
+  const byJob = new Map<string, EvalResult[]>();
+  let bits = 0;
+  let keepBits = true;
+  let bitsLeftOut = 0;
+  store.scan((line) => {
+    if (line.status === 'done' && line.results) {
+      const { results, ...rest } = line;
+      const old = byJob.get(line.jobId);
+      for (const r of old ?? []) bits -= r.correctBits?.length ?? 0;
+      for (const r of results) {
+        const n = r.correctBits?.length ?? 0;
+        if (keepBits && bits + n > bitsBudget) {
+          // Over the budget: every result's bits go, so paired statistics are left out evenly, not for some seeds.
+          keepBits = false;
+          for (const rs of byJob.values()) for (const x of rs) delete x.correctBits;
+        }
+        if (!keepBits && n) {
+          bitsLeftOut += n;
+          delete r.correctBits;
+        }
+        bits += r.correctBits?.length ?? 0;
+      }
+      byJob.set(line.jobId, results);
+      lines.set(line.jobId, rest as JobLine);
+    } else {
+      byJob.delete(line.jobId);
+      lines.set(line.jobId, line);
+    }
+  });
+  const results: EvalResult[] = [];
+  for (const rs of byJob.values()) for (const r of rs) results.push(r);
+  return { lines, results, bitsLeftOut };
 }
 
 /** How the run's AdvNets were trained: one per reading, or an older store's one for every reading. */
@@ -43,9 +99,6 @@ function machineText(meta: RunMeta | undefined): string {
 /** The digit gallery's file name in a report folder (glance gallery writes it). */
 export const GALLERY_FILE = 'gallery.svg';
 
-/** The report folder of a run: reports/<run-id>. */
-export const reportDir = (runDir: string, reportsRoot = 'reports') => join(reportsRoot, basename(runDir.replace(/\/+$/, '')));
-
 /** The images evaluated as used: a limit past the split's size is the whole split, and says so. */
 function evalLimitText(limit: number | undefined, splitSize: number | undefined): string {
   if (limit === undefined) return '';
@@ -53,14 +106,18 @@ function evalLimitText(limit: number | undefined, splitSize: number | undefined)
   return `, first ${limit} images`;
 }
 
-export async function writeRunReport(runDir: string, reportsRoot = 'reports'): Promise<{ dir: string; partial: boolean }> {
+/** The report folder of a run: reports/<run-id>. */
+export const reportDir = (runDir: string, reportsRoot = 'reports') => join(reportsRoot, basename(runDir.replace(/\/+$/, '')));
+
+export async function writeRunReport(runDir: string, reportsRoot = 'reports', opts: { bitsBudget?: number } = {}): Promise<{ dir: string; partial: boolean }> {
   const store = new RunStore(runDir);
   store.requireRun();
   const { config, pack } = store.readStored();
   const meta = readMeta(runDir);
-  const { lines } = store.read();
+  const read = readForReport(store, opts.bitsBudget ?? REPORT_BITS_BUDGET);
+  const lines = read.lines;
   const done = [...lines.values()].filter((l): l is Extract<JobLine, { status: 'done' }> => l.status === 'done');
-  const results: EvalResult[] = withAdvUnits(done.flatMap((l) => l.results ?? []), config);
+  const results: EvalResult[] = withAdvUnits(read.results, config);
   const training: TrainRecord[] = done.flatMap((l) => (l.train ? [l.train] : []));
   const jobs = meta ? jobsOfRun(config, meta) : [];
   // Lines of another experiment's grid are refused, not reported (the whole grid: a merge holds every shard).
@@ -98,7 +155,10 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports'): P
     ['library versions', meta ? Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ') : '—'],
     ['git commit', meta?.commit ?? 'not recorded'],
     ['machine', machineText(meta)],
-    ['wall time', wallTime([...lines.values()])],
+    ['wall time', wallTime(lines.values())],
+    ...(read.bitsLeftOut
+      ? [['per-example bits', `left out: the store holds more than the report keeps in memory (${Math.round(read.bitsLeftOut / 2 ** 20)} MB past ${REPORT_BITS_BUDGET >> 20} MB), so the paired comparisons are not computed`] as [string, string]]
+      : []),
   ];
   const groups = aggregate(results);
   const sweep = sweepGroups(groups);

@@ -56,12 +56,17 @@ export function predictionHalfWidth(xs: readonly number[]): number {
   return studentTQuantile(0.975, n - 1) * sampleSd(xs) * Math.sqrt(1 + 1 / n);
 }
 
+// Loops, not Math.min(...xs): a spread passes one argument per value and overflows the stack past ~125,000.
 export function min(xs: readonly number[]): number {
-  return xs.length === 0 ? NaN : Math.min(...xs);
+  let m = xs.length === 0 ? NaN : Infinity;
+  for (const x of xs) m = Math.min(m, x);
+  return m;
 }
 
 export function max(xs: readonly number[]): number {
-  return xs.length === 0 ? NaN : Math.max(...xs);
+  let m = xs.length === 0 ? NaN : -Infinity;
+  for (const x of xs) m = Math.max(m, x);
+  return m;
 }
 
 export function summarize(xs: readonly number[]): Summary {
