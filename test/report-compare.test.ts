@@ -73,6 +73,10 @@ describe('compareRuns', () => {
     // Other seeds: unpaired even with bits.
     const other = compareRuns(cell({}, A, true), cell({}, B, true, [4, 5, 6]));
     expect(other.rows[0].method).toBe('welch');
+    // One seed each: paired, but no interval.
+    const one = compareRuns(cell({}, [90], true, [1]), cell({}, [91], true, [1]));
+    expect(one.rows[0]).toMatchObject({ method: 'paired', diff: 1 });
+    expect(renderComparison(one, { a: 'a', b: 'b' })).toContain('| +1.0 | — | paired |');
     const md = renderComparison(c, { a: 'run-a', b: 'run-b' });
     expect(md).toContain('| NormalNet | clean | — | 92.0 [3] | 94.0 [3] | +2.0 | -0.5 to +4.5 | paired |');
     expect(md).toContain('1 only in A, 1 only in B');

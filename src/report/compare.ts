@@ -5,13 +5,13 @@
  * over seeds with its 95% confidence interval, e.g. node against wasm or
  * bilinear against nearest resampling.
  *
- * The interval is paired when it can be: both runs have the same seeds (two or
- * more) and per-example results of the same examples for every seed, so seed s
+ * The interval is paired when it can be: both runs have the same seeds and
+ * per-example results of the same examples for every seed, so seed s
  * of A and seed s of B saw the same data and initial weights and only what the
  * runs set differently changed. Then it is the Student-t interval of the
  * per-seed differences (n − 1 degrees of freedom). Otherwise it is Welch's
  * unpaired interval (Welch–Satterthwaite degrees of freedom). Each row says
- * which. Pure: no tfjs.
+ * which; with one seed on a side there is no interval. Pure: no tfjs.
  */
 import { writeToString } from 'fast-csv';
 import type { EvalResult } from '../experiments/types.js';
@@ -119,7 +119,7 @@ export function compareRuns(resultsA: readonly EvalResult[], resultsB: readonly 
     const cb = B.get(key);
     if (!cb) continue;
     const [a, b] = [side(ca.seeds), side(cb.seeds)];
-    const sameSeeds = a.seeds.length >= 2 && a.seeds.join() === b.seeds.join();
+    const sameSeeds = a.seeds.join() === b.seeds.join();
     // Paired only when seed s of both runs counted the very same examples, which their bits show.
     const sameExamples = sameSeeds && a.seeds.every((s) => ca.bits.get(s) !== undefined && ca.bits.get(s) === cb.bits.get(s));
     const method: CompareMethod = sameExamples ? 'paired' : 'welch';
