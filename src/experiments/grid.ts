@@ -90,10 +90,12 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
   const slices = cut(count, shards);
   // An attack with its own example limit is evaluated on the first n images, in as many shards as fit.
   const slicesOf = (attack: AttackName) => {
-    const limit = config.attackLimits[attack];
+    const limit = config.attackLimits?.[attack];
     return limit === undefined || limit >= count ? slices : cut(limit, Math.min(shards, limit));
   };
-  const gradientsOf = (attack: AttackName): Array<AttackGradient | undefined> => (GRADIENT_ATTACKS.includes(attack) ? config.attackGradients : [undefined]);
+  // A config of an older glance names no attack gradients (its results are float32): its ids carry none.
+  const gradientsOf = (attack: AttackName): Array<AttackGradient | undefined> =>
+    GRADIENT_ATTACKS.includes(attack) && config.attackGradients ? config.attackGradients : [undefined];
   type Cell = { threat: ThreatModel; attack: AttackName; source: ModelName; adv?: AdvTraining; eps: number[]; units: EpsUnits[]; gradient?: AttackGradient };
   for (const seed of config.seeds) {
     for (const model of config.models) {
