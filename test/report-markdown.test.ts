@@ -132,22 +132,22 @@ Paired over the same seeds and test images. Difference: accuracy of GlanceAgain 
 
 An image counts only if the model classifies it correctly clean and under every attack evaluated on it at that eps (the ensemble; as AutoAttack reports), per seed from the per-example results, on the images every attack was run on. Strongest single attack: the lowest mean of one attack alone on the same images.
 
-### mnist · pixel eps · test split · float32 gradient
+### mnist · pixel eps · test split
 
-| Model | eps | Ensemble | Images | Worst case: mean ± sd (95% CI) [n] | Strongest single attack |
-|---|---:|---|---:|---:|---|
-| NormalNet | 0.1 | white-box fgsm | 1000 | 41.0 ± 1.0 (95% CI 38.5–43.5) [3] | 41.0 (white-box fgsm) |
-| NormalNet | 0.2 | white-box fgsm | 1000 | 15.5 ± 0.5 (95% CI 14.3–16.7) [3] | 15.5 (white-box fgsm) |
-| NormalNet | 0.3 | white-box fgsm, white-box fgsm-targeted | 1000 | 2.5 ± 0.7 (95% CI 0.0–8.9) [2] | 2.5 (white-box fgsm-targeted) |
-| AdvNet | 0.1 | white-box fgsm | 1000 | 95.0 ± 0.5 (95% CI 93.8–96.2) [3] | 95.0 (white-box fgsm) |
-| AdvNet | 0.3 | transfer fgsm from NormalNet, white-box fgsm, white-box noise | 1000 | 80.0 ± 1.0 (95% CI 77.5–82.5) [3] | 80.0 (white-box noise) |
-| GlanceAgain | 0.3 | transfer fgsm from NormalNet, white-box fgsm, white-box eot-fgsm, white-box pgd | 1000 | 11.0 ± 1.4 (95% CI 0.0–23.7) [2] | 11.0 (white-box pgd) |
+| Model | eps | Gradient | Ensemble | Images | Worst case: mean ± sd (95% CI) [n] | Strongest single attack |
+|---|---:|---|---|---:|---:|---|
+| NormalNet | 0.1 | float32 | white-box fgsm | 1000 | 41.0 ± 1.0 (95% CI 38.5–43.5) [3] | 41.0 (white-box fgsm) |
+| NormalNet | 0.2 | float32 | white-box fgsm | 1000 | 15.5 ± 0.5 (95% CI 14.3–16.7) [3] | 15.5 (white-box fgsm) |
+| NormalNet | 0.3 | float32 | white-box fgsm, white-box fgsm-targeted | 1000 | 2.5 ± 0.7 (95% CI 0.0–8.9) [2] | 2.5 (white-box fgsm-targeted) |
+| AdvNet | 0.1 | float32 | white-box fgsm | 1000 | 95.0 ± 0.5 (95% CI 93.8–96.2) [3] | 95.0 (white-box fgsm) |
+| AdvNet | 0.3 | float32 | transfer fgsm from NormalNet, white-box fgsm, white-box noise | 1000 | 80.0 ± 1.0 (95% CI 77.5–82.5) [3] | 80.0 (white-box noise) |
+| GlanceAgain | 0.3 | float32 | transfer fgsm from NormalNet, white-box fgsm, white-box eot-fgsm, white-box pgd | 1000 | 11.0 ± 1.4 (95% CI 0.0–23.7) [2] | 11.0 (white-box pgd) |
 
-### fashion-mnist · pixel eps · test split · float32 gradient
+### fashion-mnist · pixel eps · test split
 
-| Model | eps | Ensemble | Images | Worst case: mean ± sd (95% CI) [n] | Strongest single attack |
-|---|---:|---|---:|---:|---|
-| NormalNet | 0.1 | white-box fgsm | 1000 | 12.0 ± — (95% CI —) [1] | 12.0 (white-box fgsm) |
+| Model | eps | Gradient | Ensemble | Images | Worst case: mean ± sd (95% CI) [n] | Strongest single attack |
+|---|---:|---|---|---:|---:|---|
+| NormalNet | 0.1 | float32 | white-box fgsm | 1000 | 12.0 ± — (95% CI —) [1] | 12.0 (white-box fgsm) |
 
 ## Other attacks
 

@@ -63,7 +63,7 @@ describe('per-example bits', () => {
 
   it('splits results by gradient, clean in every part; older results are float32', () => {
     const parts = byGradient([clean('NormalNet', 1, [1]), wb('NormalNet', 'fgsm', 1, [0]), wb('NormalNet', 'fgsm', 1, [1], { gradient: undefined })]);
-    expect(parts.map((p) => [p.gradient, p.results.length])).toEqual([['float32', 2], ['stable', 2]]);
+    expect(parts.map((p) => [p.gradient, p.results.length])).toEqual([['stable', 2], ['float32', 2]]);
     // Random noise and Square follow no gradient: they belong to every part, like clean accuracy.
     const noise = result({ threat: 'white-box', attack: 'noise', source: 'NormalNet', eps: 0.3 });
     const withNoise = byGradient([noise, wb('NormalNet', 'fgsm', 1, [0]), wb('NormalNet', 'fgsm', 1, [1], { gradient: 'float32' })]);

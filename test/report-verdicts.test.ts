@@ -86,9 +86,24 @@ describe('verdicts of a run', () => {
   it('shows both gradients where a run has both, Table I once', () => {
     const both = [...paperRun('stable'), ...paperRun('float32', [900, 910, 920]).filter((r) => r.attack !== 'none')];
     const s = buildSummary(both, { preset: 'paper' });
-    expect(s.verdicts).toHaveLength(15);
     const ii = s.verdicts.filter((v) => v.table === 'II' && v.model === 'GlanceAgain');
-    expect(ii.map((v) => [v.gradient, v.verdict])).toEqual([['float32', 'reproduced'], ['stable', 'not reproduced (lower)']]);
+    expect(ii.map((v) => [v.gradient, v.verdict])).toEqual([['stable', 'not reproduced (lower)'], ['float32', 'reproduced']]);
+    // Only Table II GlanceAgain differs: the other five cells are shown once for both gradients.
+    expect(s.verdicts).toHaveLength(3 + 5 + 2);
+    expect(s.verdicts.find((v) => v.table === 'III' && v.model === 'AdvNet')).toMatchObject({ gradient: 'stable', sameAs: ['float32'] });
+    const md = renderVerdicts(s.verdicts, s.blockers, () => []).join('\n');
+    expect(md).toContain('| III | AdvNet | mnist · pixel eps · test split | stable = float32 | 87.1 |');
+    expect(md).toContain('- **mnist · pixel eps · test split, stable gradient**: 8 of 9 claims reproduced');
+    expect(md).toContain('- **mnist · pixel eps · test split, float32 gradient**: 9 of 9 claims reproduced');
+  });
+
+  it('one row and one sentence for gradients that give the same numbers', () => {
+    const both = [...paperRun('stable'), ...paperRun('float32').filter((r) => r.attack !== 'none')];
+    const s = buildSummary(both, { preset: 'paper' });
+    expect(s.verdicts).toHaveLength(9);
+    const md = renderVerdicts(s.verdicts, s.blockers, () => []).join('\n');
+    expect(md).toContain('- **mnist · pixel eps · test split, stable = float32 gradient**: 8 of 9 claims reproduced');
+    expect(s.checks.every((c) => c.sameAs?.[0] === 'float32')).toBe(true);
   });
 
   it('a smoke run gives numbers and no verdict', () => {

@@ -7,7 +7,7 @@
  */
 import type { AttackGradient, EvalResult } from '../experiments/types.js';
 import type { AggregateGroup } from './aggregate.js';
-import { bitsBySeed, bitsKey, type SeedBits } from './bits.js';
+import { bitsBySeed, bitsKey, gradientText, type Merged, type SeedBits } from './bits.js';
 import { DASH, fmtSigned1, markdownTable, settingKey, settingLabel, type Setting } from './format.js';
 import { mcnemar, pairedDifference, type McNemar, type PairedValue } from './paired.js';
 import { PAPER_TRANSFER_SOURCE, type PaperTable } from './paper.js';
@@ -82,14 +82,14 @@ export function paperComparisons(parts: ReadonlyArray<GradientPart & { results: 
 
 const fmtP = (p: number) => (p < 0.001 ? '< 0.001' : `= ${p.toPrecision(2)}`);
 
-export function renderComparisons(cs: readonly Comparison[]): string[] {
+export function renderComparisons(cs: ReadonlyArray<Merged<Comparison>>): string[] {
   if (cs.length === 0) return [];
   const rows = cs.map((c) => {
     const d = c.difference;
     const ci = Number.isFinite(d.ci95) ? `${fmtSigned1(d.mean - d.ci95)} to ${fmtSigned1(d.mean + d.ci95)}` : DASH;
     const tests = c.mcnemar.map((t) => `seed ${t.seed}: ${t.onlyA}/${t.onlyB}, p ${fmtP(t.p)}`).join('; ');
     return [
-      c.table, c.table === 'I' ? `${c.setting.dataset} · ${c.setting.split} split` : settingLabel(c.setting), c.gradient ?? DASH,
+      c.table, c.table === 'I' ? `${c.setting.dataset} · ${c.setting.split} split` : settingLabel(c.setting), gradientText(c) || DASH,
       `${c.a} − ${c.b}`, `${fmtSigned1(d.mean)} (${ci}) [${d.n}]`, tests || 'no per-example results',
     ];
   });

@@ -9,7 +9,7 @@
  */
 import { MODELS, type AttackGradient, type EvalResult, type ModelName } from '../experiments/types.js';
 import { aggregate, type AggregateGroup } from './aggregate.js';
-import { bitsBySeed, bitsKey } from './bits.js';
+import { bitsBySeed, bitsKey, gradientText, type Merged } from './bits.js';
 import { attackLabel, fmt1, fmtEps, fmtSummary, markdownTable, settingKey, settingLabel, settingsOf, type Setting } from './format.js';
 import { cleanOf } from './sanity.js';
 import { summarize, type Summary } from './stats.js';
@@ -94,27 +94,27 @@ export function worstCases(results: readonly EvalResult[], gradient: AttackGradi
     MODELS.indexOf(a.model) - MODELS.indexOf(b.model) || a.eps - b.eps);
 }
 
-/** The worst-case section: one table per setting and gradient, models in the paper's order, then eps. */
-export function renderWorstCases(cases: readonly WorstCase[]): string[] {
+/** The worst-case section: one table per setting, models in the paper's order, then eps and gradient. */
+export function renderWorstCases(cases: ReadonlyArray<Merged<WorstCase>>): string[] {
   if (cases.length === 0) return [];
   const out = ['## Worst-case robust accuracy', '',
     'An image counts only if the model classifies it correctly clean and under every attack evaluated on it at that eps ' +
       '(the ensemble; as AutoAttack reports), per seed from the per-example results, on the images every attack was run on. ' +
       'Strongest single attack: the lowest mean of one attack alone on the same images.', ''];
-  const tables = new Map<string, WorstCase[]>();
+  const tables = new Map<string, Array<Merged<WorstCase>>>();
   for (const c of cases) {
-    const key = `${settingKey(c.setting)}|${c.gradient}`;
+    const key = settingKey(c.setting);
     tables.set(key, [...(tables.get(key) ?? []), c]);
   }
   for (const cs of tables.values()) {
     const rows = cs.map((c) => {
       const images = [...new Set(c.perSeed.map((v) => v.total))].sort((a, b) => a - b);
       const model = c.advUnits !== undefined && c.advUnits !== c.setting.epsUnits ? `${c.model} (trained in ${c.advUnits} units)` : c.model;
-      return [model, fmtEps(c.eps), c.attacks.join(', '), images.join(', '), fmtSummary(c), `${fmt1(c.strongest.mean)} (${c.strongest.attack})`];
+      return [model, fmtEps(c.eps), gradientText(c), c.attacks.join(', '), images.join(', '), fmtSummary(c), `${fmt1(c.strongest.mean)} (${c.strongest.attack})`];
     });
-    out.push(`### ${settingLabel(cs[0].setting)} · ${cs[0].gradient} gradient`, '',
-      ...markdownTable(['Model', 'eps', 'Ensemble', 'Images', 'Worst case: mean ± sd (95% CI) [n]', 'Strongest single attack'], rows,
-        [false, true, false, true, true, false]), '');
+    out.push(`### ${settingLabel(cs[0].setting)}`, '',
+      ...markdownTable(['Model', 'eps', 'Gradient', 'Ensemble', 'Images', 'Worst case: mean ± sd (95% CI) [n]', 'Strongest single attack'], rows,
+        [false, true, false, false, true, true, false]), '');
   }
   return out;
 }

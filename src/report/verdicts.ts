@@ -11,6 +11,7 @@ import { DASH, fmt1, fmtSigned1, markdownTable, settingKey, settingLabel, type S
 import { PAPER_TRANSFER_SOURCE, type PaperTable } from './paper.js';
 import { tableI, tableII, tableIII, type Row } from './paper-tables.js';
 import type { GroupCoordinates } from './shards.js';
+import { gradientsOf, gradientText, type Merged } from './bits.js';
 import { coordinatesOf } from './sanity.js';
 import { predictionHalfWidth, summarize } from './stats.js';
 
@@ -162,27 +163,34 @@ function quote(v: Verdict): string {
 
 /**
  * The plain sentences under the table: per eps reading and gradient, which
- * claims hold and which do not. Table I joins every reading of its dataset and split.
+ * claims hold and which do not; one sentence for all gradients where their
+ * claims read the same. Table I joins every reading of its dataset and split.
  */
-function sentences(verdicts: readonly Verdict[]): string[] {
-  const readings = new Map<string, Verdict[]>();
-  for (const v of verdicts) {
-    if (v.table === 'I') continue;
-    const key = `${settingKey(v.setting)}|${v.gradient}`;
-    readings.set(key, [...(readings.get(key) ?? []), v]);
-  }
+function sentences(verdicts: ReadonlyArray<Merged<Verdict>>): string[] {
+  const settings = new Map<string, Setting>();
+  for (const v of verdicts) if (v.table !== 'I') settings.set(settingKey(v.setting), v.setting);
   const out: string[] = [];
-  for (const vs of readings.values()) {
-    const s = vs[0].setting;
+  for (const [key, s] of settings) {
     const clean = verdicts.filter((v) => v.table === 'I' && v.setting.dataset === s.dataset && v.setting.split === s.split);
-    const all = [...clean, ...vs];
-    const held = all.filter((v) => v.verdict === 'reproduced');
-    const failed = all.filter((v) => v.verdict.startsWith('not reproduced'));
-    const open = all.filter((v) => v.verdict === 'inconclusive' || v.verdict === 'no result');
-    const parts = [`${held.length} of ${all.length} claims reproduced${held.length ? ` (${held.map(cellText).join(', ')})` : ''}`];
-    if (failed.length) parts.push(`not reproduced: ${failed.map((v) => `${quote(v)}, ${v.verdict.slice('not reproduced '.length).replace(/[()]/g, '')}`).join('; ')}`);
-    if (open.length) parts.push(`inconclusive: ${open.map((v) => `${cellText(v)} (${v.reason})`).join('; ')}`);
-    out.push(`- **${settingLabel(s)}, ${vs[0].gradient} gradient**: ${parts.join('; ')}.`);
+    const here = verdicts.filter((v) => v.table !== 'I' && settingKey(v.setting) === key);
+    const gradients = [...new Set(here.flatMap(gradientsOf))];
+    const claims = gradients.map((g) => ({ g, vs: [...clean, ...here.filter((v) => gradientsOf(v).includes(g))] }));
+    // The gradients that judge every claim through the same (merged) rows read as one.
+    const readings: Array<{ label: string; vs: Verdict[] }> = [];
+    for (const c of claims) {
+      const same = readings.find((r) => r.vs.length === c.vs.length && r.vs.every((v, i) => v === c.vs[i]));
+      if (same) same.label += ` = ${c.g}`;
+      else readings.push({ label: c.g, vs: c.vs });
+    }
+    for (const { label, vs: all } of readings) {
+      const held = all.filter((v) => v.verdict === 'reproduced');
+      const failed = all.filter((v) => v.verdict.startsWith('not reproduced'));
+      const open = all.filter((v) => v.verdict === 'inconclusive' || v.verdict === 'no result');
+      const parts = [`${held.length} of ${all.length} claims reproduced${held.length ? ` (${held.map(cellText).join(', ')})` : ''}`];
+      if (failed.length) parts.push(`not reproduced: ${failed.map((v) => `${quote(v)}, ${v.verdict.slice('not reproduced '.length).replace(/[()]/g, '')}`).join('; ')}`);
+      if (open.length) parts.push(`inconclusive: ${open.map((v) => `${cellText(v)} (${v.reason})`).join('; ')}`);
+      out.push(`- **${settingLabel(s)}, ${label} gradient**: ${parts.join('; ')}.`);
+    }
   }
   return out;
 }
@@ -191,16 +199,16 @@ function sentences(verdicts: readonly Verdict[]): string[] {
  * The section that opens the report. `marks` names the sanity-check warnings
  * that concern a cell (see sanity.ts), printed beside its verdict.
  */
-export function renderVerdicts(verdicts: readonly Verdict[], blockers: readonly string[], marks: (v: Verdict) => string[]): string[] {
+export function renderVerdicts(verdicts: ReadonlyArray<Merged<Verdict>>, blockers: readonly string[], marks: (v: Merged<Verdict>) => string[]): string[] {
   const out = ['## Verdicts', '',
     "Every claim of the paper (Tables I–III: MNIST, FGSM at eps 0.3, one run) against ours. " + VERDICT_RULE, ''];
   if (verdicts.length === 0) return [...out, 'No results for the claims of the paper yet.', ''];
   if (blockers.length) {
-    out.push(`> **No verdicts: this run cannot support them.** ${blockers.map((b) => b[0].toUpperCase() + b.slice(1)).join('; ')}. The table gives its numbers without a verdict.`, '');
+    out.push(`> **No verdicts: this run cannot support them.** ${blockers.join('; ').replace(/^./, (c) => c.toUpperCase())}. The table gives its numbers without a verdict.`, '');
   }
   const header = ['Table', 'Model', 'Reading', 'Gradient', 'Paper', 'Ours: mean (95% CI) [n]', 'One run: 95% PI', 'Ours − paper', 'Verdict', 'Checks'];
   const rows = verdicts.map((v) => [
-    v.table, v.cell, readingOf(v), v.gradient ?? DASH, fmt1(v.paper),
+    v.table, v.cell, readingOf(v), gradientText(v) || DASH, fmt1(v.paper),
     v.n ? `${fmt1(v.mean)} (${range(v.ci95)}) [${v.n}]` : 'no result',
     range(v.prediction), fmtSigned1(v.difference),
     v.verdict === 'inconclusive' ? `${v.verdict}: ${v.reason}` : v.verdict,
