@@ -1,6 +1,6 @@
 /** The one error exit: typed errors become "error: what (what to do)" and a status. */
 import { CommanderError } from 'commander';
-import { GlanceError } from '../errors.js';
+import { GlanceError, errors, isFileSystemError } from '../errors.js';
 
 /** Usage errors exit 2 (as GNU tools do), so an engine can tell them from a failed job and not retry them. */
 export function exitCodeFor(err: unknown): number {
@@ -10,6 +10,8 @@ export function exitCodeFor(err: unknown): number {
 }
 
 export function formatError(err: unknown): string {
+  // The machine's limits and the user's paths (a full disk, a directory under a file): a message, no stack.
+  if (isFileSystemError(err)) err = errors.fileSystem(err);
   if (err instanceof GlanceError) {
     return `error: ${err.message}${err.suggestion ? `\n  what to do: ${err.suggestion}` : ''}`;
   }

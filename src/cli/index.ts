@@ -9,6 +9,17 @@ const overrideExits = (c: Command): void => {
   c.commands.forEach(overrideExits);
 };
 
+/**
+ * An error thrown outside the command's promise (an event handler, a timer) ends
+ * the process with the same message and status as any other, not a raw trace.
+ */
+const fail = (err: unknown) => {
+  console.error(formatError(err));
+  process.exit(exitCodeFor(err));
+};
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+
 try {
   const program = buildProgram();
   overrideExits(program);

@@ -10,6 +10,7 @@ import { arch, cpus, release, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readJson } from '../data/durable.js';
+import { GlanceError } from '../errors.js';
 import type { ExperimentConfig, Stage } from '../experiments/config.js';
 import { buildJobs, shardJobs, type Job } from '../experiments/grid.js';
 import { writeJson } from './store.js';
@@ -45,9 +46,20 @@ export interface RunMeta {
 
 export const metaFile = (runDir: string) => join(runDir, 'meta.json');
 
+const META_FIX = 'run the same command again to rewrite it (finished jobs are kept)';
+
+/** The run's meta.json, checked for what readers rely on; undefined when the run has none. */
 export function readMeta(runDir: string): RunMeta | undefined {
   const file = metaFile(runDir);
-  return existsSync(file) ? readJson<RunMeta>(file, "the run's meta.json", 'run the same command again to rewrite it (finished jobs are kept)') : undefined;
+  if (!existsSync(file)) return undefined;
+  const meta = readJson<RunMeta>(file, "the run's meta.json", META_FIX);
+  const wrong = (what: string) => new GlanceError('STORE_INVALID', `${file}: the run's meta.json is not a meta.json of glance (${what})`, META_FIX);
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw wrong('expected a JSON object');
+  if (typeof meta.splitSize !== 'number' || !Number.isInteger(meta.splitSize) || meta.splitSize < 0) throw wrong('splitSize: expected a number');
+  if (typeof meta.datasetFingerprint !== 'string') throw wrong('datasetFingerprint: expected a string');
+  if (typeof meta.command !== 'string') throw wrong('command: expected a string');
+  if (typeof meta.versions !== 'object' || meta.versions === null) throw wrong('versions: expected an object');
+  return meta;
 }
 
 export const writeMeta = (runDir: string, meta: RunMeta) => writeJson(metaFile(runDir), meta);

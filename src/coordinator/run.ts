@@ -38,6 +38,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
     view.note(n);
   }
   let hinted = false;
+  let diskFull = false;
   // What is running now, for `glance status` (removed when the run ends).
   const running = new RunningFile(opts.out, opts.workers);
   const abort = new AbortController();
@@ -77,6 +78,13 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
         if (backend && !hinted && config.backend === 'auto' && backend.name === 'wasm') {
           hinted = true;
           view.note(NATIVE_HINT);
+        }
+        if (e.type === 'job-error' && !diskFull && /\b(ENOSPC|EDQUOT)\b/.test(e.error)) {
+          // The machine's limit, not the job's fault: said once, with what to do, where a person looks.
+          diskFull = true;
+          const text = `${e.job.id}: no space left on the device (${e.error.split('\n')[0]}); free some space, then the same command resumes`;
+          if (io.mode === 'quiet') console.error(text);
+          else view.note(text);
         }
         if (e.type === 'job-error') store.log(`error ${e.job.id} attempt ${e.attempt}: ${e.error}`);
         if (e.type === 'job-done') store.log(`done ${e.job.id} in ${e.seconds.toFixed(1)} s`);

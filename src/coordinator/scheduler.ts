@@ -59,9 +59,23 @@ export async function runJobs(jobs: Job[], store: RunStore, state: StoreState, e
   let ranNow = 0;
   emit({ type: 'start', total: jobs.length, done: done.size, toRun: pending.length });
 
+  // A failure of the coordinator itself (the store cannot be written: a full disk): no job starts after it,
+  // the running ones are waited for, and it is thrown once they are, so no worker thread outlives the run.
+  let fatal: { error: unknown } | undefined;
   await new Promise<void>((resolveAll) => {
     const attempts = new Map<string, number>();
+    const guard = (fn: () => void) => {
+      try {
+        fn();
+      } catch (error) {
+        fatal ??= { error };
+      }
+    };
     const pump = () => {
+      if (fatal) {
+        if (running.size === 0) resolveAll();
+        return;
+      }
       if (opts.signal?.aborted) {
         if (running.size === 0) resolveAll();
         return;
@@ -78,25 +92,26 @@ export async function runJobs(jobs: Job[], store: RunStore, state: StoreState, e
         if (!job.deps.every((d) => done.has(d))) continue;
         if (running.size >= (opts.concurrency ?? Infinity)) break;
         pending.splice(i--, 1);
-        start(job);
+        guard(() => start(job));
+        if (fatal) break;
       }
       if (running.size === 0) resolveAll();
     };
     const start = (job: Job) => {
       const attempt = (attempts.get(job.id) ?? 0) + 1;
       attempts.set(job.id, attempt);
-      running.add(job.id);
       emit({ type: 'job-start', job, attempt });
+      running.add(job.id);
       exec
         .run(job, (progress) => emit({ type: 'job-progress', job, progress }))
         .then(
-          (outcome) => {
+          (outcome) => guard(() => {
             store.append({ jobId: job.id, status: 'done', seconds: outcome.seconds, attempt, train: outcome.train, results: outcome.results, at: new Date().toISOString() });
             done.add(job.id);
             ranNow++;
             emit({ type: 'job-done', job, seconds: outcome.seconds, outcome });
-          },
-          (err: unknown) => {
+          }),
+          (err: unknown) => guard(() => {
             const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
             const aborted = opts.signal?.aborted ?? false;
             const willRetry = attempt <= opts.retries && !aborted;
@@ -104,7 +119,7 @@ export async function runJobs(jobs: Job[], store: RunStore, state: StoreState, e
             emit({ type: 'job-error', job, attempt, error, willRetry });
             if (willRetry) pending.unshift(job);
             else if (!aborted) failed.add(job.id);
-          },
+          }),
         )
         .finally(() => {
           running.delete(job.id);
@@ -115,6 +130,7 @@ export async function runJobs(jobs: Job[], store: RunStore, state: StoreState, e
     pump();
   });
 
+  if (fatal) throw fatal.error;
   const summary: RunSummary = {
     total: jobs.length,
     done: done.size,

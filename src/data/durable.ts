@@ -8,14 +8,22 @@
  *                every byte written and fsynced, renamed over the target, and the
  *                directory fsynced so the rename itself survives a power loss;
  *   copyAtomic   writeAtomic of another file's bytes;
- *   appendLine   a line is on disk (fsynced) when the call returns;
+ *   appendLine   a line is on disk (fsynced) when the call returns, and not there at
+ *                all when it throws (a full disk);
  *   readJson     a file that does not parse is a GlanceError naming it, not a raw
  *                SyntaxError from deep inside a command.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { GlanceError } from '../errors.js';
+
+/** A write's error names the file it was for (an fd's write error names none), so the message can say where. */
+function named(e: unknown, file: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err instanceof Error && typeof err.code === 'string' && err.path === undefined) err.path = file;
+  return e;
+}
 
 /** Writes all of `bytes` to `fd` (writeSync may write fewer bytes than asked). */
 function writeAll(fd: number, bytes: Uint8Array): void {
@@ -55,7 +63,7 @@ export function writeAtomic(file: string, data: Uint8Array | string): void {
       // already closed
     }
     rmSync(tmp, { force: true });
-    throw e;
+    throw named(e, file);
   }
   fsyncDir(dir);
 }
@@ -67,9 +75,18 @@ export const copyAtomic = (from: string, to: string) => writeAtomic(to, readFile
 export function appendLine(file: string, text: string): void {
   const created = !existsSync(file);
   const fd = openSync(file, 'a');
+  const before = fstatSync(fd).size;
   try {
     writeAll(fd, Buffer.from(text + '\n', 'utf8'));
     fsyncSync(fd);
+  } catch (e) {
+    // A line written in part (a full disk) must not stay: the next append would join it. Cut back to before it.
+    try {
+      ftruncateSync(fd, before);
+    } catch {
+      // The file keeps a torn last line, which the next open drops.
+    }
+    throw named(e, file);
   } finally {
     closeSync(fd);
   }
