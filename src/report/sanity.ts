@@ -9,7 +9,7 @@
  * (sqrt(ci_a^2 + ci_b^2)) and 1.96 binomial standard errors of the difference
  * of two accuracies on the evaluated images (which covers a single seed).
  */
-import type { ModelName } from '../experiments/types.js';
+import { isRandomized } from '../experiments/models.js';
 import type { AggregateGroup } from './aggregate.js';
 import { attackLabel, fmt1, fmtEps, sameEps, settingKey, settingLabel } from './format.js';
 import { PAPER_EPS } from './paper.js';
@@ -41,8 +41,6 @@ export interface CheckOutcome {
   warnings: Warning[];
 }
 
-/** Models whose forward pass draws random transforms (experiments/models.ts: GlanceAgain). */
-const RANDOMISED: readonly ModelName[] = ['GlanceAgain'];
 /** Pixels per normalized eps unit (attacks/eps.ts MNIST_STD; report/ may not import attacks/). */
 const NORMALIZED_STD = 0.3081;
 /** In pixels: an eps of 0.5 moves any image to the uniform grey 0.5, so nothing can stay classified better than chance. */
@@ -54,6 +52,7 @@ export const CHANCE_BOUND = 2 * CHANCE;
 const ITERATIVE: Record<string, string> = { pgd: 'fgsm', 'eot-pgd': 'eot-fgsm' };
 /** EOT attack -> its single-draw form. */
 const EOT_OF: Record<string, string> = { 'eot-fgsm': 'fgsm', 'eot-pgd': 'pgd' };
+/** Untargeted gradient attacks: a targeted attack aims at one label, so its accuracy is no measure of strength. */
 const GRADIENT = ['fgsm', 'eot-fgsm', 'pgd', 'eot-pgd'];
 
 /** The smallest gap (points) by which `higher` must exceed `lower` to be beyond noise (see the file comment). */
@@ -178,7 +177,7 @@ export const checkWhiteBoxVsTransfer = (groups: readonly AggregateGroup[]) =>
     'attacking the model itself does worse than images crafted on another model: its gradients may be masked');
 
 export const checkEot = (groups: readonly AggregateGroup[]) =>
-  pairwise('eot-vs-one-draw', groups, (g) => whiteBox(g) && RANDOMISED.includes(g.model) && isAttack(g, ...Object.values(EOT_OF)),
+  pairwise('eot-vs-one-draw', groups, (g) => whiteBox(g) && isRandomized(g.model) && isAttack(g, ...Object.values(EOT_OF)),
     (high, low) => whiteBox(low) && EOT_OF[low.attack] === high.attack,
     'EOT over the random transforms does worse than one draw; raise K');
 
