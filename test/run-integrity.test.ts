@@ -164,6 +164,20 @@ describe('stored things are checked against the run', () => {
     expect(r.stderr).toMatch(/6 already stored/);
   });
 
+  it('refuses --reuse-checkpoints paths that do not exist or hold no checkpoint', () => {
+    let r = glance(tiny(join(tmp, 'reuser'), ['--reuse-checkpoints', join(tmp, 'nowhere')]));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--reuse-checkpoints .*nowhere: no such directory/);
+    // A run directory instead of its checkpoints/: said, with the path meant.
+    r = glance(tiny(join(tmp, 'reuser'), ['--reuse-checkpoints', out]));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/holds no checkpoint manifest \(a \*\.json of format glance-bench\/checkpoint@1\)\n\s+what to do: did you mean --reuse-checkpoints .*ref\/checkpoints\?/);
+    expect(existsSync(join(tmp, 'reuser'))).toBe(false);
+    r = glance(tiny(join(tmp, 'reuser'), ['--reuse-checkpoints', join(out, 'checkpoints')]));
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(tmp, 'reuser', 'run.log'), 'utf8')).toMatch(/reused train\/NormalNet\/seed1 from/);
+  });
+
   it('changed data under a finished run is refused at resume, not re-fingerprinted', () => {
     const labels = join(data, 't10k-labels-idx1-ubyte');
     const original = readFileSync(labels);

@@ -7,7 +7,7 @@
  * its own, record where the run starts (meta.json), and copy reusable models
  * (--reuse-checkpoints). Whatever refuses the run releases the lock.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDataset } from '../data/registry.js';
 import { loadShared, type SharedDataset } from '../data/shared.js';
@@ -17,7 +17,7 @@ import { configHash } from '../experiments/config-hash.js';
 import { buildJobs, type Job } from '../experiments/grid.js';
 import { netSpec } from '../experiments/models.js';
 import { writeAtomic } from '../data/durable.js';
-import { checkpointExists, checkpointFiles, loadCheckpoint } from '../training/checkpoint.js';
+import { CHECKPOINT_FORMAT, checkpointExists, checkpointFiles, loadCheckpoint } from '../training/checkpoint.js';
 import { acquireRunLock, type RunLock } from './lock.js';
 import { gitCommit, jobsOfRun, libraryVersions, machineInfo, readMeta, writeMeta, type RunMeta } from './meta.js';
 import { reuseCheckpoints } from './reuse.js';
@@ -45,12 +45,19 @@ export function checkReuseDirs(dirs: string[]): void {
     const fix = "pass the checkpoints/ directory of an earlier run, e.g. --reuse-checkpoints runs/paper-2026-12-01/checkpoints";
     if (!existsSync(dir)) throw new GlanceError('BAD_OPTION', `--reuse-checkpoints ${dir}: no such directory`, fix);
     if (!statSync(dir).isDirectory()) throw new GlanceError('BAD_OPTION', `--reuse-checkpoints ${dir}: not a directory`, fix);
-    const manifests = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    const isManifest = (f: string) => {
+      try {
+        return f.endsWith('.json') && (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { format?: unknown }).format === CHECKPOINT_FORMAT;
+      } catch {
+        return false;
+      }
+    };
+    const manifests = readdirSync(dir).filter(isManifest);
     if (!manifests.length) {
       const inside = join(dir, 'checkpoints');
       throw new GlanceError(
         'BAD_OPTION',
-        `--reuse-checkpoints ${dir}: holds no checkpoint manifest (*.json)`,
+        `--reuse-checkpoints ${dir}: holds no checkpoint manifest (a *.json of format ${CHECKPOINT_FORMAT})`,
         existsSync(inside) ? `did you mean --reuse-checkpoints ${inside}?` : fix,
       );
     }
