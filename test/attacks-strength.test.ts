@@ -136,6 +136,15 @@ describe('PGD restarts and margin losses', () => {
     for (let k = 0; k < 200; k++) expect(three.correctFlags[k]).toBeLessThanOrEqual(one.correctFlags[k]);
     expect(three.spec).toMatchObject({ restarts: 3, loss: 'ce', gradient: 'stable' });
     for (const r of [cw, dlr]) expect(r.correct).toBeLessThan(r.total * 0.9);
+    // Restart 1 attacks only the survivors of restart 0, with the same outcome as attacking the whole batch.
+    const [two] = evaluate({ ...opts, end: 100, batchSize: 100, attacks: [{ ...pgd, restarts: 2 }] });
+    const { x: x100, y: y100 } = batch(0, 100);
+    const second = tf.tidy(() => {
+      const adv = craft(normal, tf.tensor2d(x100, [100, PIXELS]), tf.tensor1d(y100, 'int32'), pgd, sampleRandom(SEED, Stream.attack, 0, 100, 1));
+      return tf.argMax(normal.logits(adv), 1).dataSync();
+    });
+    const both = Array.from(second, (p, k) => (p === y100[k] ? one.correctFlags[k] : 0));
+    expect([...two.correctFlags]).toEqual(both);
     const { x, y } = batch(0, 16);
     for (const loss of ['cw', 'dlr'] as const) {
       const adv = tf.tidy(() => craft(normal, tf.tensor2d(x, [16, PIXELS]), tf.tensor1d(y, 'int32'), { ...pgd, loss }, new Rng(2)).dataSync().slice());

@@ -23,9 +23,10 @@
  * same draw(s) — and 'none' is classified once. PGD and Square are recomputed per eps.
  *
  * PGD with R restarts runs R times with fresh per-sample generators (restart r:
- * sampleRandom(..., r)); an example counts as correct only if the target model
+ * sampleRandomAt(..., r)); an example counts as correct only if the target model
  * classifies it correctly after every restart, and as a target hit if any restart
- * hits. Each row also says which examples were correct (`correctFlags`), from the
+ * hits. A restart attacks only the examples whose outcome it can still change,
+ * which is the same per-sample outcome as attacking all of them. Each row also says which examples were correct (`correctFlags`), from the
  * same predictions as the count.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -36,7 +37,8 @@ import { Stream } from '../paper/rng.js';
 import { type AttackSpec, chooseTargets, craft, isOneStep, isPgd, objectiveOf, resolveAttack, type ResolvedAttack } from './attack.js';
 import { expectedGradient } from './eot.js';
 import { randomSigns, signStep } from './fgsm.js';
-import { sampleRandom } from './random.js';
+import { type BatchRandom, sampleRandom, sampleRandomAt } from './random.js';
+import { concatDraws, sliceDraw } from '../paper/transforms.js';
 
 export interface EvaluateOptions {
   /** The model that classifies the adversarial images. */
@@ -122,6 +124,29 @@ export function evaluate(opts: EvaluateOptions): AttackCount[] {
       correct: Uint8Array.from(pred, (p, k) => (p === labels[k] ? 1 : 0)),
       hit: targets ? Uint8Array.from(pred, (p, k) => (p === targets[k] ? 1 : 0)) : undefined,
     });
+    /**
+     * The outcome of restart r of an attack on the batch's samples `rows`: restart 0
+     * on the whole batch uses the batch's randomness, any other with generators of
+     * its own for exactly those samples.
+     */
+    const restartOutcome = (rows: number[], r: number, spec: ResolvedAttack, random: BatchRandom, targets?: Int32Array) => {
+      const whole = rows.length === n;
+      const sub = (t: tf.Tensor) => (whole ? t : tf.gather(t, rows));
+      const [xs, ys] = tf.tidy(() => [sub(x) as tf.Tensor2D, sub(y) as tf.Tensor1D]);
+      const rowRandom = whole && r === 0 ? random : sampleRandomAt(seed, Stream.attack, rows.map((k) => b0 + k), r);
+      const rowTargets = targets && Int32Array.from(rows, (k) => targets[k]);
+      const draw = evalDraw && !whole ? concatDraws(rows.map((k) => sliceDraw(evalDraw, k, k + 1))) : evalDraw;
+      const xAdv = craft(source, xs, ys, spec, rowRandom, rowTargets);
+      try {
+        const pred = tf.tidy(() => tf.argMax(target.forward(xAdv, draw), 1).dataSync() as Int32Array);
+        return {
+          correct: Uint8Array.from(pred, (p, i) => (p === labels[rows[i]] ? 1 : 0)),
+          hit: rowTargets ? Uint8Array.from(pred, (p, i) => (p === rowTargets[i] ? 1 : 0)) : undefined,
+        };
+      } finally {
+        tf.dispose([xAdv, ...(whole ? [] : [xs, ys])]);
+      }
+    };
     const count = (i: number, pred: Int32Array, targets?: Int32Array) => {
       const o = outcome(pred, targets);
       record(i, o.correct, o.hit);
@@ -152,18 +177,15 @@ export function evaluate(opts: EvaluateOptions): AttackCount[] {
           const restarts = isPgd(first.name) ? first.restarts : 1;
           const correct = new Uint8Array(n).fill(1);
           const hit = targets ? new Uint8Array(n) : undefined;
-          // Once every example has fallen (untargeted), no restart can change the outcome.
-          for (let r = 0; r < restarts && (hit || correct.includes(1)); r++) {
-            const xAdv = craft(source, x, y, first, r === 0 ? random : sampleRandom(seed, Stream.attack, b0, n, r), targets);
-            try {
-              const o = outcome(classify(() => xAdv), targets);
-              for (let k = 0; k < n; k++) {
-                correct[k] &= o.correct[k];
-                if (hit) hit[k] |= o.hit![k];
-              }
-            } finally {
-              xAdv.dispose();
-            }
+          for (let r = 0; r < restarts; r++) {
+            // A restart attacks only the examples whose outcome it can still change.
+            const rows = [...correct.keys()].filter((k) => correct[k] || (hit && !hit[k]));
+            if (rows.length === 0) break;
+            const o = restartOutcome(rows, r, first, random, targets);
+            rows.forEach((k, i) => {
+              correct[k] &= o.correct[i];
+              if (hit) hit[k] |= o.hit![i];
+            });
           }
           record(group[0], correct, hit);
         }

@@ -58,12 +58,18 @@ const RESTART_STRIDE = 8;
  * Rng(mix(seed, start + i, purpose + restart * 8), stream).
  */
 export function sampleRandom(seed: number, stream: number, start: number, n: number, restart = 0): BatchRandom {
+  return sampleRandomAt(seed, stream, Array.from({ length: n }, (_, i) => start + i), restart);
+}
+
+/** sampleRandom for the samples at the given absolute indices of the split (a batch's survivors, say). */
+export function sampleRandomAt(seed: number, stream: number, indices: readonly number[], restart = 0): BatchRandom {
   if (!(Number.isInteger(restart) && restart >= 0)) throw new RangeError(`sampleRandom: restart must be an integer >= 0, got ${restart}`);
+  const n = indices.length;
   const cache = new Map<number, Rng[]>();
   const rngs = (purpose: number): Rng[] => {
     let r = cache.get(purpose);
     if (!r) {
-      r = Array.from({ length: n }, (_, i) => sampleRng(seed, stream, start + i, purpose + restart * RESTART_STRIDE));
+      r = indices.map((index) => sampleRng(seed, stream, index, purpose + restart * RESTART_STRIDE));
       cache.set(purpose, r);
     }
     return r;
