@@ -92,5 +92,11 @@ export function groupSeeds(seeds: readonly SeedResult[]): AggregateGroup[] {
 
 /** Result lines to sorted groups: sum shards per seed, then summarise across seeds. */
 export function aggregate(results: readonly EvalResult[]): AggregateGroup[] {
-  return groupSeeds(sumShards(results));
+  // A report aggregates the same results for several of its parts; at a million lines each pass counts.
+  let groups = aggregated.get(results);
+  if (!groups) aggregated.set(results, (groups = groupSeeds(sumShards(results))));
+  return [...groups];
 }
+
+/** The groups of each results array already aggregated (results are not changed once read). */
+const aggregated = new WeakMap<readonly EvalResult[], AggregateGroup[]>();
