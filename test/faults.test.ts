@@ -135,6 +135,20 @@ describe('paths and damaged files', () => {
     expect(statSync(join(out, 'results.jsonl')).size).toBeGreaterThan(0);
   });
 
+  // The native backend, when built: a worker thread that loaded it and ran no op crashed the process at exit.
+  const native = existsSync(join(root, 'node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node'));
+  it.runIf(native)('a run whose every job fails at once on the node backend exits 1, not in a segmentation fault', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...tiny(join(tmp, 'all-fail'), ['--backend', 'node'])], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: { ...process.env, GLANCE_FAULT_THROW: '*' },
+    });
+    expect(r.signal).toBeNull();
+    expect(r.stderr).toMatch(/errored \(2\)/);
+    expect(r.status).toBe(1);
+  });
+
   it('a slice with no job ends cleanly', () => {
     const r = glance([...tiny(join(tmp, 'empty-shard')), '--shard', '7/7']);
     expect(r.signal).toBeNull();

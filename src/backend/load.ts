@@ -108,6 +108,12 @@ async function activate(name: BackendName): Promise<void> {
       name === 'node' ? NATIVE_FIX : 'Try --backend cpu.');
   }
   await tf.ready();
+  if (name === 'node') {
+    // tfjs-node crashes the process at exit (SIGSEGV, status 139) when a thread loaded
+    // it and never ran an op: a run whose jobs all failed early, or had none for a
+    // worker. One op at once makes every such thread's teardown a clean one.
+    tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1))).dispose();
+  }
   if (name === 'cpu') {
     // tfjs's cpu backend prints a "install our node backend" banner on its first
     // write in Node; nothing below the CLI prints (backendHint() is the CLI's job).
