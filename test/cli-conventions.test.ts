@@ -146,6 +146,40 @@ describe('Ctrl-C, and what status says', () => {
     expect(glance(['status', out]).stdout).toMatch(/finished: every job done/);
   });
 
+  it('the second Ctrl-C stops the running jobs at once: 130, nothing half-stored, status says interrupted', async () => {
+    const out = join(tmp, 'abort');
+    // Long enough jobs that the second Ctrl-C finds them running.
+    const args = [...run('abort', ['--json']).map((a) => (a === '600' ? '6000' : a)), '--epochs', '3'];
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let signals = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (signals === 0 && stdout.includes('"type":"job-start"')) {
+        signals = 1;
+        child.kill('SIGINT');
+      } else if (signals === 1 && stdout.includes('"type":"interrupt"')) {
+        signals = 2;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, stderr).toBe(130);
+    const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; waitingFor?: string; summary?: { interrupted: boolean } });
+    const interrupt = events.find((e) => e.type === 'interrupt')!;
+    expect(interrupt.waitingFor).toMatch(/train\//);
+    expect(events.some((e) => e.type === 'abort')).toBe(true);
+    expect(events.find((e) => e.type === 'end')!.summary!.interrupted).toBe(true);
+    expect(events.at(-1)!.type).toBe('report');
+    // The stopped jobs are not stored, as done or as errored: they run again on resume.
+    const stored = existsSync(join(out, 'results.jsonl')) ? storeLines(out) : [];
+    expect(stored.filter((l) => l.status === 'errored')).toEqual([]);
+    expect(existsSync(join(out, 'running.json'))).toBe(false);
+    expect(glance(['status', out]).stdout).toMatch(/interrupted after/);
+  });
+
   it('status says a killed run died, and how to resume it', async () => {
     const out = join(tmp, 'killed');
     await runAndKillWhen(cli, run('killed'), out, root, '"status":"done"');

@@ -5,7 +5,7 @@
  * report at the end, so `glance status` and `glance report` work as for a local run.
  */
 import { Command, Option } from 'commander';
-import { progressMode, type ProgressMode } from '../coordinator/progress.js';
+import { jsonLine, progressMode, type ProgressMode } from '../coordinator/progress.js';
 import { DEFAULT_QUEUE, parseRedisUrl } from '../coordinator/queue.js';
 import type { QueueRunResult } from '../coordinator/queue-run.js';
 import { writeRunReport } from '../coordinator/write-report.js';
@@ -38,7 +38,8 @@ async function conclude(r: QueueRunResult, out: string, redis: string, o: QueueO
   const collect = `glance queue collect --redis ${redis} --out ${out}`;
   if (r.finished) {
     const report = await writeRunReport(out, o.reports);
-    if (mode !== 'json') console.error(`report${report.partial ? ' (partial)' : ''}: ${report.dir}/report.md`);
+    if (mode === 'json') process.stdout.write(jsonLine('report', { runDir: out, report: `${report.dir}/report.md`, partial: report.partial }));
+    else console.error(`report${report.partial ? ' (partial)' : ''}: ${report.dir}/report.md`);
     if (r.summary.errored.length || r.summary.blocked.length) process.exitCode = 1;
     return;
   }
