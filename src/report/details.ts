@@ -7,6 +7,7 @@
 import type { TrainRecord } from '../experiments/types.js';
 import { fmt1, markdownTable } from './format.js';
 import { PAPER_REFERENCE } from './paper.js';
+import { max, min } from './stats.js';
 import type { PaperCell } from './paper-tables.js';
 import { renderTrainingTable, trainingCurves } from './training.js';
 
@@ -49,7 +50,7 @@ export function perSeedSection(cells: readonly PaperCell[], plotFile?: string): 
     return [
       `${c.table}`, c.setting, c.label,
       ...seeds.map((s) => (by.has(s) ? (far.has(s) ? `**${fmt1(by.get(s)!)}**` : fmt1(by.get(s)!)) : '')),
-      values.length > 1 ? fmt1(Math.max(...values) - Math.min(...values)) : '',
+      values.length > 1 ? fmt1(max(values) - min(values)) : '',
     ];
   });
   const header = ['Table', 'Setting', 'Row', ...seeds.map((s) => `seed ${s}`), 'Spread'];

@@ -47,7 +47,7 @@ export function trainingCurves(records: readonly TrainRecord[]): TrainingCurve[]
 
 /** The per-epoch summary over the seeds that reached that epoch. */
 function perEpoch(c: TrainingCurve, key: 'loss' | 'accuracy'): Summary[] {
-  const epochs = Math.max(...c.seeds.map((s) => s[key].length));
+  const epochs = c.seeds.reduce((m, s) => Math.max(m, s[key].length), -Infinity);
   return Array.from({ length: epochs }, (_, e) => summarize(c.seeds.flatMap((s) => (e < s[key].length ? [s[key][e]] : []))));
 }
 
@@ -75,7 +75,8 @@ const dashAttr = (dash: string) => (dash ? ` stroke-dasharray="${dash}"` : '');
 
 export function renderTrainingSvg(curves: readonly TrainingCurve[], opts: { title?: string } = {}): string {
   const title = opts.title ?? 'Training curves (mean over seeds, thin: each seed)';
-  const epochs = Math.max(1, ...curves.flatMap((c) => c.seeds.map((s) => s.loss.length)));
+  // reduce, not Math.max(...): one argument per seed (and epoch) overflows the stack past ~125,000.
+  const epochs = curves.reduce((m, c) => c.seeds.reduce((n, s) => Math.max(n, s.loss.length), m), 1);
   const legendX = 2 * (PANEL.left + PANEL.width) + PANEL.gap + 16;
   const W = legendX + 40 + 7 * Math.max(10, ...curves.map((c) => c.label.length));
   const H = PANEL.top + PANEL.height + 56;
@@ -84,7 +85,7 @@ export function renderTrainingSvg(curves: readonly TrainingCurve[], opts: { titl
     out.push(`<text x="${n2(W / 2)}" y="${n2(H / 2)}" text-anchor="middle" fill="#888888">no training history</text>`, '</svg>', '');
     return out.join('\n');
   }
-  const lossMax = Math.max(0, ...curves.flatMap((c) => c.seeds.flatMap((s) => s.loss.filter(Number.isFinite))));
+  const lossMax = curves.reduce((m, c) => c.seeds.reduce((n, s) => s.loss.reduce((k, x) => (Number.isFinite(x) ? Math.max(k, x) : k), n), m), 0);
   const panels = [
     { key: 'loss' as const, label: 'training loss', ...niceTicks(lossMax) },
     { key: 'accuracy' as const, label: 'training accuracy (%)', ticks: [0, 20, 40, 60, 80, 100], decimals: 0 },
