@@ -178,6 +178,15 @@ describe('stored things are checked against the run', () => {
     expect(readFileSync(join(tmp, 'reuser', 'run.log'), 'utf8')).toMatch(/reused train\/NormalNet\/seed1 from/);
   });
 
+  it('an --eval-limit past the split is clamped, said at the start and in the report', () => {
+    const r = glance(tiny(join(tmp, 'limit'), ['--eval-limit', '99999', '--seeds', '1']));
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/--eval-limit 99999 is more than the 10000 images of the test split: evaluating on all 10000/);
+    const report = readFileSync(join(tmp, 'reports', 'limit', 'report.md'), 'utf8');
+    expect(report).toMatch(/test, all 10000 images \(--eval-limit 99999 asked for more than the split holds\)/);
+    expect(report).not.toMatch(/first 99999/);
+  });
+
   it('changed data under a finished run is refused at resume, not re-fingerprinted', () => {
     const labels = join(data, 't10k-labels-idx1-ubyte');
     const original = readFileSync(labels);

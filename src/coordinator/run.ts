@@ -33,9 +33,10 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
   const closePool = () => (closing ??= pool?.close() ?? Promise.resolve());
   const stored = new Map([...state.lines.values()].flatMap((l) => (l.status === 'done' ? [[l.jobId, l.seconds] as const] : [])));
   const view = new ProgressView(io.mode, { runDir: opts.out, eta: { jobs, config, workers: opts.workers, stored } });
+  // Limits as used and what was not reused: said even with --quiet, an event with --json.
   for (const n of notes) {
     store.log(n);
-    view.note(n);
+    view.urgent(n, 'notice');
   }
   let hinted = false;
   let diskFull = false;
@@ -83,8 +84,7 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
           // The machine's limit, not the job's fault: said once, with what to do, where a person looks.
           diskFull = true;
           const text = `${e.job.id}: no space left on the device (${e.error.split('\n')[0]}); free some space, then the same command resumes`;
-          if (io.mode === 'quiet') console.error(text);
-          else view.note(text);
+          view.urgent(text, 'notice', { job: e.job.id });
         }
         if (e.type === 'job-error') store.log(`error ${e.job.id} attempt ${e.attempt}: ${e.error}`);
         if (e.type === 'job-done') store.log(`done ${e.job.id} in ${e.seconds.toFixed(1)} s`);
