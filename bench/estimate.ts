@@ -1,9 +1,9 @@
 /**
- * The wall time of the paper preset (5 seeds x 3 models x 15 epochs x 60,000
- * images of training, then clean / transfer / white-box FGSM and EOT-FGSM on the
- * 10,000 test images in both eps units) predicted from measured throughputs. Pure:
- * it walks the preset's real job grid (src/experiments/grid.ts), one training job
- * per model and seed.
+ * The wall time of the paper preset (5 seeds x 15 epochs x 60,000 images of
+ * training of NormalNet, GlanceAgain and an AdvNet per eps reading, then clean /
+ * transfer / white-box FGSM and EOT-FGSM on the 10,000 test images in both eps
+ * units) predicted from measured throughputs. Pure: it walks the preset's real
+ * job grid (src/experiments/grid.ts), one training job per trained model and seed.
  *
  * Costs per job, from one-worker rates:
  *  - train: epochs x images / training rate of the model;

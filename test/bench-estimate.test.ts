@@ -49,9 +49,10 @@ describe('paper preset estimate', () => {
 
   it('trainingOnly: the training jobs alone, without evaluation rates', () => {
     const e = estimatePreset({ train: rates.train, eval: {} }, 1, 1, { trainingOnly: true }) as Estimate;
-    expect(e.jobs).toBe(15);
+    // 5 seeds x (NormalNet, an AdvNet per eps reading, GlanceAgain)
+    expect(e.jobs).toBe(20);
     expect(e.evalSeconds).toBe(0);
-    expect(e.trainSeconds).toBeCloseTo(5 * 15 * (1 + 2 + 10), 6);
+    expect(e.trainSeconds).toBeCloseTo(5 * 15 * (1 + 2 * 2 + 10), 6);
     expect(e.wallSeconds).toBeCloseTo(e.trainSeconds, 6);
     // On 5 workers one seed's chain is NormalNet, then GlanceAgain
     expect((estimatePreset(rates, 5, 1, { trainingOnly: true }) as Estimate).criticalPathSeconds).toBeCloseTo(15 + 150, 6);
