@@ -135,6 +135,8 @@ describe('stored things are checked against the run', () => {
     const m2 = JSON.parse(keep('NormalNet-seed2.json').toString());
     writeFileSync(join(ck, 'NormalNet-seed1.json'), JSON.stringify({ ...m2, weightsFile: 'NormalNet-seed1.weights.bin' }));
     copyFileSync(join(ck, 'NormalNet-seed2.weights.bin'), join(ck, 'NormalNet-seed1.weights.bin'));
+    // glance status notices it too, without changing anything.
+    expect(glance(['status', out]).stdout).toMatch(/checkpoint of train\/NormalNet\/seed1 cannot be used: checkpoint .*NormalNet-seed1.json is not this run's model: expected the model of seed 1, found seed 2/);
     let r = glance(tiny(out));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/the finished training train\/NormalNet\/seed1 cannot be used: checkpoint .*NormalNet-seed1.json is not this run's model: expected the model of seed 1, found seed 2/);
@@ -146,6 +148,7 @@ describe('stored things are checked against the run', () => {
     const w = keep('NormalNet-seed1.weights.bin');
     w[100] ^= 0xff;
     writeFileSync(join(ck, 'NormalNet-seed1.weights.bin'), w);
+    expect(glance(['status', out]).stdout).toMatch(/checkpoint of train\/NormalNet\/seed1 cannot be used: .*NormalNet-seed1.weights.bin: expected sha256/);
     r = glance(tiny(out));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/NormalNet-seed1.weights.bin: expected sha256 [0-9a-f]{64}, found sha256/);

@@ -8,7 +8,11 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { GlanceError } from '../errors.js';
+import type { ExperimentConfig } from '../experiments/config.js';
+import { configHash } from '../experiments/config-hash.js';
 import type { Job } from '../experiments/grid.js';
+import { checkpointName } from '../experiments/models.js';
+import { checkpointExists, loadCheckpoint } from '../training/checkpoint.js';
 import { etaSeconds, ratesOf, type RunningJob } from './eta.js';
 import { duration } from './progress.js';
 import { jobsOfRun, readMeta } from './meta.js';
@@ -42,6 +46,30 @@ function lastEnd(logFile: string): 'started' | 'ended' | 'interrupted' | undefin
     return 'started';
   }
   return undefined;
+}
+
+/**
+ * Finished trainings whose checkpoint is gone (the next resume trains it again) or
+ * no longer loads as this run's model: damaged, or another seed's or run's (the
+ * next resume refuses it). Cheap: each is one SHA-256 of under a megabyte.
+ */
+function checkpointTrouble(store: RunStore, done: Job[], config: ExperimentConfig): string[] {
+  const hash = configHash(config);
+  const out: string[] = [];
+  for (const j of done) {
+    if (j.kind !== 'train') continue;
+    const name = checkpointName(j.model, j.seed, j.advUnits);
+    if (!checkpointExists(store.checkpointDir, name)) {
+      out.push(`  checkpoint of ${j.id} is gone: the next resume trains it again`);
+      continue;
+    }
+    try {
+      loadCheckpoint(store.checkpointDir, name, { seed: j.seed, configHash: hash });
+    } catch (e) {
+      out.push(`  checkpoint of ${j.id} cannot be used: ${(e as Error).message}`);
+    }
+  }
+  return out;
 }
 
 export function statusText(dir: string): string {
@@ -132,6 +160,7 @@ export function statusText(dir: string): string {
       out.push(`  not started: no job stored yet; start it with: ${resume}`);
       break;
   }
+  out.push(...checkpointTrouble(store, done, config));
   for (const j of errored) {
     const l = lines.get(j.id)!;
     out.push(`  errored ${j.id}: ${l.status === 'errored' ? l.error.split('\n')[0] : ''}`);
