@@ -109,6 +109,17 @@ describe('sanity checks', () => {
     expect(checkFgsmMasking(groups(clean('AdvNet'), honest, seeds(wb('AdvNet', 'pgd', 0.25), [0, 1, 0])))).toMatchObject({ compared: 1, warnings: [] });
   });
 
+  it('names the single-eps sign: white-box FGSM above transfer while PGD takes the model to 0', () => {
+    const transfer = seeds({ model: 'AdvNet', threat: 'transfer', attack: 'fgsm', source: 'NormalNet', eps: 0.3 }, [630, 640, 620]);
+    const pgd = seeds(wb('AdvNet', 'pgd', 0.3), [1, 0, 2]);
+    const masked = checkFgsmMasking(groups(transfer, pgd, seeds(wb('AdvNet', 'fgsm', 0.3), [730, 720, 740])));
+    expect(masked.compared).toBe(1);
+    expect(masked.warnings[0].message).toContain(
+      "AdvNet's white-box FGSM leaves 73.0% at eps 0.3, more than FGSM crafted on NormalNet (63.0%), while PGD takes it to 0.1%");
+    expect(masked.warnings[0].message).toContain('label leaking or gradient masking');
+    expect(checkFgsmMasking(groups(transfer, pgd, seeds(wb('AdvNet', 'fgsm', 0.3), [500, 510, 490])))).toMatchObject({ compared: 1, warnings: [] });
+  });
+
   it('runs every check, quiet on a consistent evaluation', () => {
     const ok = groups(
       clean('GlanceAgain'),

@@ -23,7 +23,7 @@ export const CHECKS = {
   'gradient-free-vs-gradient': 'the gradient-free attack (Square) is not stronger than the gradient attacks',
   'chance-at-large-eps': 'at a large eps (0.5 in pixels) the strongest white-box attack takes accuracy to chance',
   'noise-vs-attack': 'random sign noise of the same eps hurts less than a white-box attack',
-  'fgsm-masking': "FGSM's accuracy does not rise with eps while PGD's falls (label leaking or gradient masking)",
+  'fgsm-masking': "white-box FGSM is not blunted by label leaking or gradient masking (accuracy rising with eps, or above a transfer attack's, while PGD finds far lower)",
 } as const;
 export type CheckId = keyof typeof CHECKS;
 
@@ -230,15 +230,19 @@ export function checkChance(groups: readonly AggregateGroup[]): CheckOutcome {
 }
 
 /**
- * AdvNet's pattern in the sweep: white-box FGSM accuracy rising with eps while
- * PGD at the larger eps takes the model far lower. Named, because a reader
- * would otherwise read the rising FGSM curve as robustness (label leaking,
- * Kurakin et al. 2017; gradient masking, Papernot et al. 2017).
+ * AdvNet's pattern: white-box FGSM leaving more accuracy than it should while
+ * PGD takes the model far lower. Two signs, either enough: in a sweep FGSM's
+ * accuracy rises with eps; at a single eps the model resists FGSM on its own
+ * gradient better than FGSM crafted on another model. Named, because a reader
+ * would otherwise read those FGSM cells as robustness (label leaking, Kurakin
+ * et al. 2017; gradient masking, Papernot et al. 2017; Athalye et al. 2018).
  */
 export function checkFgsmMasking(groups: readonly AggregateGroup[]): CheckOutcome {
-  const fgsmSeries = series(groups).filter((s) => s[s.length - 1].attack === 'fgsm' && whiteBox(s[s.length - 1]));
   const warnings: Warning[] = [];
   let compared = 0;
+  const named = new Set<string>();
+  const modelKey = (g: AggregateGroup) => [settingKey(g), g.model, g.advUnits ?? ''].join('|');
+  const fgsmSeries = series(groups).filter((s) => s[s.length - 1].attack === 'fgsm' && whiteBox(s[s.length - 1]));
   for (const s of fgsmSeries) {
     const rise = largestRise(s);
     const hi = rise?.[1] ?? s[s.length - 1];
@@ -247,11 +251,36 @@ export function checkFgsmMasking(groups: readonly AggregateGroup[]): CheckOutcom
     compared++;
     if (!rise || !beyond(pgd, hi)) continue;
     const lo = rise[0];
+    named.add(modelKey(hi));
     warnings.push({
       check: 'fgsm-masking', cells: [lo, hi, pgd].filter((g) => g.attack !== 'none').map(coords),
       message: `${where(hi)}: ${hi.model}'s white-box FGSM accuracy rises with eps (${fmt1(lo.mean)}% at eps ${fmtEps(lo.eps)} to ` +
         `${fmt1(hi.mean)}% at eps ${fmtEps(hi.eps)}) while PGD takes it to ${fmt1(pgd.mean)}% at eps ${fmtEps(hi.eps)}: ` +
         'label leaking or gradient masking. Its FGSM cells measure a weak attack, not robustness; read PGD (or the worst case) instead',
+    });
+  }
+  // The single-eps sign, one warning per model however many eps show it.
+  const byModel = new Map<string, Array<[AggregateGroup, AggregateGroup, AggregateGroup]>>();
+  for (const fgsm of groups.filter((g) => whiteBox(g) && g.attack === 'fgsm')) {
+    const pgd = groups.find((g) => whiteBox(g) && g.attack === 'pgd' && sameCell(g, fgsm));
+    const transfer = groups.filter((g) => g.threat === 'transfer' && g.attack === 'fgsm' && g.source !== g.model && sameCell(g, fgsm));
+    if (!pgd || transfer.length === 0) continue;
+    compared++;
+    const easier = transfer.find((t) => beyond(t, fgsm));
+    if (!easier || !beyond(pgd, fgsm) || named.has(modelKey(fgsm))) continue;
+    byModel.set(modelKey(fgsm), [...(byModel.get(modelKey(fgsm)) ?? []), [fgsm, easier, pgd]]);
+  }
+  for (const found of byModel.values()) {
+    const [fgsm, transfer, pgd] = found.find(([f]) => sameEps(f.eps, PAPER_EPS)) ?? found[found.length - 1];
+    const more = found.length > 1 ? ` (the same at ${found.length} eps)` : '';
+    warnings.push({
+      check: 'fgsm-masking', cells: found.flatMap((x) => x.map(coords)),
+      message: `${where(fgsm)}: ${fgsm.model}'s white-box FGSM leaves ${fmt1(fgsm.mean)}% at eps ${fmtEps(fgsm.eps)}, more than FGSM ` +
+        `crafted on ${transfer.source} (${fmt1(transfer.mean)}%), while PGD takes it to ${fmt1(pgd.mean)}%${more}: ` +
+        (isRandomized(fgsm.model)
+          ? "one random draw's gradient misleads the attack (gradient masking by randomness; EOT is the adaptive attack). "
+          : 'its own gradient points the wrong way, by label leaking or gradient masking. ') +
+        'Its FGSM cells measure a weak attack, not robustness; read PGD (or the worst case) instead',
     });
   }
   return { check: 'fgsm-masking', compared, warnings };
