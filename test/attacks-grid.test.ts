@@ -52,6 +52,7 @@ describe('attack options', () => {
     badOption(() => buildConfig({ preset: 'smoke', attackLimit: 'square' }), /--attack-limit: expected attack=n pairs/);
     badOption(() => buildConfig({ preset: 'smoke', attackLimit: 'square=0' }), /attack-limit square: expected a positive integer, got 0/);
     badOption(() => buildConfig({ preset: 'smoke', attackLimit: 'none=10' }), /attack-limit: expected one of fgsm, .*square, got "none"/);
+    badOption(() => buildConfig({ preset: 'smoke', attacks: 'fgsm,square', threats: 'transfer' }), /threats: expected white-box among them: square attack the model itself/);
   });
 
   it('are listed in --help', () => {

@@ -186,6 +186,10 @@ export function validateConfig(raw: unknown): ExperimentConfig {
       throw errors.badOption('models', models, `${base} too: ${model}'s ${config.glance.baseLayer} base layer comes from ${base} (or --base-layer scratch)`);
     }
   }
+  const ownModel = attacks.filter((a) => a === 'noise' || a === 'square');
+  if (ownModel.length && !threats.includes('white-box')) {
+    throw errors.badOption('threats', threats, `white-box among them: ${ownModel.join(' and ')} attack the model itself and run under the white-box threat only`);
+  }
   if (threats.includes('transfer') && !models.includes(transferSource)) {
     throw errors.badOption('transfer-source', transferSource, `one of the trained models (${models.join(', ')}): transfer attacks are crafted on it`);
   }
