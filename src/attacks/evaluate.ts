@@ -125,22 +125,22 @@ export function evaluate(opts: EvaluateOptions): AttackCount[] {
       hit: targets ? Uint8Array.from(pred, (p, k) => (p === targets[k] ? 1 : 0)) : undefined,
     });
     /**
-     * The outcome of restart r of an attack on the batch's samples `rows`: restart 0
+     * The outcome of restart r of an attack on the batch's samples `samples`: restart 0
      * on the whole batch uses the batch's randomness, any other with generators of
      * its own for exactly those samples.
      */
-    const restartOutcome = (rows: number[], r: number, spec: ResolvedAttack, random: BatchRandom, targets?: Int32Array) => {
-      const whole = rows.length === n;
-      const sub = (t: tf.Tensor) => (whole ? t : tf.gather(t, rows));
+    const restartOutcome = (samples: number[], r: number, spec: ResolvedAttack, random: BatchRandom, targets?: Int32Array) => {
+      const whole = samples.length === n;
+      const sub = (t: tf.Tensor) => (whole ? t : tf.gather(t, samples));
       const [xs, ys] = tf.tidy(() => [sub(x) as tf.Tensor2D, sub(y) as tf.Tensor1D]);
-      const rowRandom = whole && r === 0 ? random : sampleRandomAt(seed, Stream.attack, rows.map((k) => b0 + k), r);
-      const rowTargets = targets && Int32Array.from(rows, (k) => targets[k]);
-      const draw = evalDraw && !whole ? concatDraws(rows.map((k) => sliceDraw(evalDraw, k, k + 1))) : evalDraw;
+      const rowRandom = whole && r === 0 ? random : sampleRandomAt(seed, Stream.attack, samples.map((k) => b0 + k), r);
+      const rowTargets = targets && Int32Array.from(samples, (k) => targets[k]);
+      const draw = evalDraw && !whole ? concatDraws(samples.map((k) => sliceDraw(evalDraw, k, k + 1))) : evalDraw;
       const xAdv = craft(source, xs, ys, spec, rowRandom, rowTargets);
       try {
         const pred = tf.tidy(() => tf.argMax(target.forward(xAdv, draw), 1).dataSync() as Int32Array);
         return {
-          correct: Uint8Array.from(pred, (p, i) => (p === labels[rows[i]] ? 1 : 0)),
+          correct: Uint8Array.from(pred, (p, i) => (p === labels[samples[i]] ? 1 : 0)),
           hit: rowTargets ? Uint8Array.from(pred, (p, i) => (p === rowTargets[i] ? 1 : 0)) : undefined,
         };
       } finally {
@@ -179,10 +179,10 @@ export function evaluate(opts: EvaluateOptions): AttackCount[] {
           const hit = targets ? new Uint8Array(n) : undefined;
           for (let r = 0; r < restarts; r++) {
             // A restart attacks only the examples whose outcome it can still change.
-            const rows = [...correct.keys()].filter((k) => correct[k] || (hit && !hit[k]));
-            if (rows.length === 0) break;
-            const o = restartOutcome(rows, r, first, random, targets);
-            rows.forEach((k, i) => {
+            const samples = [...correct.keys()].filter((k) => correct[k] || (hit && !hit[k]));
+            if (samples.length === 0) break;
+            const o = restartOutcome(samples, r, first, random, targets);
+            samples.forEach((k, i) => {
               correct[k] &= o.correct[i];
               if (hit) hit[k] |= o.hit![i];
             });
