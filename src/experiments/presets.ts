@@ -32,10 +32,12 @@ const base: ExperimentConfig = {
  * The costly attacks run on the first images of the test split: their cost is
  * GlanceAgain's, whose transforms run per draw (EOT-PGD: 20 steps x K = 10 draws
  * per image), and Square's, which queries K = 10 draws until an image falls, so
- * it costs most where GlanceAgain holds (the normalized reading). One seed of
- * this preset (2 epochs, node, 2 workers) measured these evaluation job-seconds on
- * a loaded 2-core machine: float32 repeats 180, PGD on 1,000 images 229, EOT-PGD
- * on 100 141, Square on 1,000 469 (424 of them GlanceAgain, normalized), noise 18.
+ * it costs most where GlanceAgain holds (the normalized reading). Measured for one
+ * seed (models of 2 epochs, node backend, 2 workers, 2 cores): with Square on
+ * 1,000 images its GlanceAgain cell alone took 424 job-seconds, so Square runs on
+ * 200; as set here the evaluation took 2m48s, 206 of its 294 job-seconds added by
+ * these attacks (float32 repeats 81, EOT-PGD 46, Square 38, PGD 32, noise 8):
+ * about 2 minutes per seed, 10 for the 5 seeds.
  */
 const paper: ExperimentConfig = {
   ...base,
