@@ -98,6 +98,11 @@ describe('paths and damaged files', () => {
     failsCleanly(glance(tiny(join(file, 'run'))), /cannot mkdir .*a-file\/run: a part of the path is a file, not a directory/);
   });
 
+  // Node's recursive mkdir retried forever under a directory that refuses new entries (procfs).
+  it.runIf(existsSync('/proc/self'))('an --out where no directory can be made, without hanging', () => {
+    failsCleanly(glance(tiny('/proc/glance-faults/run')), /cannot mkdir \/proc\/glance-faults: no such file or directory/);
+  });
+
   it('a --reports under a file: the run is stored, the report says why it is not written', () => {
     const file = join(tmp, 'reports-file');
     writeFileSync(file, 'x');

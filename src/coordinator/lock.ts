@@ -11,9 +11,10 @@
  * so a hard-killed npx leaves no coordinator behind.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { ensureDir } from '../data/durable.js';
 import { GlanceError } from '../errors.js';
 
 export const LOCK_NAME = 'coordinator.lock';
@@ -74,7 +75,7 @@ const describe = (h: LockHolder) => `pid ${h.pid} on ${h.host}, since ${h.starte
  * throws RUN_LOCKED naming the live holder.
  */
 export function acquireRunLock(dir: string, command: string): RunLock {
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   const file = lockFile(dir);
   const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command, token: randomBytes(8).toString('hex') };
   const tmp = join(dir, `.${LOCK_NAME}.${holder.token}.tmp`);

@@ -3,8 +3,9 @@
  * reports/<run-id>/ from the run store alone, so a report can be regenerated at
  * any time, partial runs included (marked, with what is missing).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { ensureDir } from '../data/durable.js';
 import { MODEL_TABLE, type Objective } from '../experiments/models.js';
 import { advTrainings, legacyAdvUnits, withAdvUnits } from '../experiments/readings.js';
 import type { EvalResult, TrainRecord } from '../experiments/types.js';
@@ -164,7 +165,7 @@ export async function writeRunReport(runDir: string, reportsRoot = 'reports', op
   const groups = aggregate(results);
   const sweep = sweepGroups(groups);
   const dir = reportDir(runDir, reportsRoot);
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   const svgFile = sweep.length ? 'sweep.svg' : undefined;
   if (svgFile) writeFileSync(join(dir, svgFile), renderSweepSvg(sweep));
   const cells = paperCells(groups, settingsOf(groups), { eotLabel: `EOT-${config.eotSamples}` });

@@ -14,7 +14,7 @@
  *                SyntaxError from deep inside a command.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, statSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { GlanceError } from '../errors.js';
 
@@ -66,6 +66,26 @@ export function writeAtomic(file: string, data: Uint8Array | string): void {
     throw named(e, file);
   }
   fsyncDir(dir);
+}
+
+/**
+ * mkdir -p that cannot loop: Node's recursive mkdirSync retries forever under a
+ * parent that exists but refuses new entries with ENOENT (procfs, sysfs). Here each
+ * level is made once, and an error that persists is thrown (naming the path).
+ */
+export function ensureDir(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (statSync(dir).isDirectory()) return;
+      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', syscall: 'mkdir', path: dir });
+    }
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw e;
+    ensureDir(dirname(dir));
+    mkdirSync(dir);
+  }
 }
 
 /** Copies `from` to `to` atomically and durably. */
