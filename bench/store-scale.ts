@@ -15,7 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { basename } from 'node:path';
@@ -65,7 +65,12 @@ export function fabricate(dir: string, lines: number): void {
   templates.clear();
   const rand = lcg(7);
   // A few hundred distinct bit patterns at about 97 % correct, reused: the size and shape are what count.
-  const bitPool = Array.from({ length: 256 }, () => encodeBits(Array.from({ length: SPLIT }, () => (rand() < 0.97 ? 1 : 0))));
+  const pools = new Map<number, string[]>();
+  const bitsOf = (n: number) => {
+    let pool = pools.get(n);
+    if (!pool) pools.set(n, (pool = Array.from({ length: 256 }, () => encodeBits(Array.from({ length: n }, () => (rand() < 0.97 ? 1 : 0))))));
+    return pool[Math.floor(rand() * pool.length)];
+  };
   // The whole grid: a finished run (`lines` rounded up to whole seeds).
   const jobs = buildJobs(config, SPLIT);
   const fd = openSync(join(dir, 'results.jsonl'), 'w');
@@ -90,11 +95,11 @@ export function fabricate(dir: string, lines: number): void {
       const results = e.epsUnits.flatMap((epsUnits) =>
         e.eps.map((eps) => {
           const eff = e.attack === 'none' ? 0 : eps;
-          const correct = Math.round(SPLIT * (eff ? 0.1 + 0.6 * rand() : 0.97 + 0.01 * rand()));
+          const correct = Math.round((e.end - e.start) * (eff ? 0.1 + 0.6 * rand() : 0.97 + 0.01 * rand()));
           return {
             kind: 'eval', dataset: config.dataset, model: e.model, seed: e.seed, threat: e.threat, attack: e.attack, source: e.source,
             eps: eff, epsUnits, split: config.eval.split, start: e.start, end: e.end, correct, total: e.end - e.start,
-            backend: BACKEND, seconds, correctBits: bitPool[Math.floor(rand() * bitPool.length)], gradient: 'stable',
+            backend: BACKEND, seconds, correctBits: bitsOf(e.end - e.start), gradient: 'stable',
           };
         }),
       );
@@ -129,6 +134,8 @@ function writeCheckpoint(dir: string, job: TrainJob, config: ExperimentConfig, h
 
 interface Measured {
   seconds: number;
+  /** User + system CPU seconds: what the command costs, on a machine other work also loads. */
+  cpu: number;
   peakMB: number;
   status: number | null;
   tail: string;
@@ -136,13 +143,32 @@ interface Measured {
 
 /** Runs the compiled glance once, timed by /usr/bin/time (wall seconds, peak resident set). */
 function timed(root: string, args: string[]): Measured {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIMED %e %M', process.execPath, join(root, 'dist/src/cli/index.js'), ...args], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
-  const m = /TIMED ([\d.]+) (\d+)\s*$/.exec(r.stderr);
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIMED %e %M %U %S', process.execPath, join(root, 'dist/src/cli/index.js'), ...args], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const m = /TIMED ([\d.]+) (\d+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
   const tail = (r.stderr.replace(/TIMED.*$/s, '') + r.stdout).trim().split('\n').slice(-2).join(' / ');
-  return { seconds: m ? Number(m[1]) : NaN, peakMB: m ? Number(m[2]) / 1024 : NaN, status: r.status, tail };
+  return { seconds: m ? Number(m[1]) : NaN, cpu: m ? Number(m[3]) + Number(m[4]) : NaN, peakMB: m ? Number(m[2]) / 1024 : NaN, status: r.status, tail };
 }
 
-const fmt = (m: Measured) => (m.status === 0 ? `${m.seconds.toFixed(2)} s, ${Math.round(m.peakMB)} MB` : `failed (exit ${m.status}): ${m.tail}`);
+const fmt = (m: Measured) => (m.status === 0 ? `${m.seconds.toFixed(2)} s (${m.cpu.toFixed(2)} s CPU), ${Math.round(m.peakMB)} MB` : `failed (exit ${m.status}): ${m.tail}`);
+
+const SECTION = '## Stores of a million lines';
+
+/** The table rows of the section already in bench/results.md (a run of one size keeps the other's row). */
+function previousRows(root: string): string[] {
+  const text = readFileSync(join(root, 'bench/results.md'), 'utf8');
+  const start = text.indexOf(SECTION);
+  if (start < 0) return [];
+  const next = text.indexOf('\n## ', start + 1);
+  return text.slice(start, next < 0 ? undefined : next).split('\n').filter((l) => /^\| [\d,]+ \|/.test(l));
+}
+
+/** Rows keyed by their line count: the new ones replace the old ones of the same size. */
+function mergeRows(old: string[], fresh: string[]): string[] {
+  const key = (r: string) => r.split('|')[1].trim();
+  const byKey = new Map(old.map((r) => [key(r), r]));
+  for (const r of fresh) byKey.set(key(r), r);
+  return [...byKey.entries()].sort((a, b) => Number(a[0].replace(/,/g, '')) - Number(b[0].replace(/,/g, ''))).map(([, r]) => r);
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { lines: { type: 'string', default: '100000,1000000' }, dir: { type: 'string' }, keep: { type: 'boolean' }, write: { type: 'boolean' } } });
@@ -169,29 +195,34 @@ async function main(): Promise<void> {
     // The report exists now, as after a finished run: an idle resume only checks and leaves.
     const resume = timed(root, ['run', '--config', join(dir, 'config.json'), '--out', dir, '--reports', reports, '--quiet']);
     process.stderr.write(`  idle resume: ${fmt(resume)}\n`);
-    rows.push(`| ${n.toLocaleString('en-US')} | ${size} MB | ${fmt(status)} | ${fmt(resume)} | ${fmt(report)} |`);
+    rows.push(`| ${n.toLocaleString('en-US')} | ${size} MB | ${fmt(status)} | ${fmt(resume)} | ${fmt(report)} | ${loadavg().map((x) => x.toFixed(1)).join(' ')} |`);
     if (!values.keep) rmSync(dir, { recursive: true, force: true });
     rmSync(reports, { recursive: true, force: true });
   }
   if (!values.dir && !values.keep) rmSync(base, { recursive: true, force: true });
   const section = [
-    '## Stores of a million lines',
+    SECTION,
     '',
     `Measured by \`npx tsx bench/store-scale.ts --write\` on ${new Date().toISOString().slice(0, 10)} (${machineInfo().cores} cores, Node ${process.versions.node}); ` +
       'fabricated finished paper-preset stores (seeds 1..n; eval lines carry 10,000 examples of per-example bits each), ' +
       'each command a process of the compiled CLI, wall time and peak resident memory from /usr/bin/time. ' +
-      'Targets (issue 19): status and an idle resume under 1 s at 100,000 lines; report streams at 1,000,000 lines.',
+      'Wall time and, in parentheses, the CPU time of the process (the machine is shared: the load average is given); ' +
+      'targets (issue 19): status and an idle resume under 1 s at 100,000 lines; report streams at 1,000,000 lines.',
     '',
-    '| lines | results.jsonl | `glance status` | idle resume (`glance run`, report up to date) | `glance report` |',
-    '|---:|---:|---|---|---|',
-    ...rows,
+    '| lines | results.jsonl | `glance status` | idle resume (`glance run`, report up to date) | `glance report` | load average after |',
+    '|---:|---:|---|---|---|---|',
+    ...mergeRows(previousRows(root), rows),
+    '',
+    '- A failed cell shows the command\'s own message: at 1,000,000 lines (15,625 seeds of 64 jobs) `glance run` refuses the grid as too large before anything starts (exit 2), so there is no idle resume to time.',
+    '- The idle resume checks every finished training\'s checkpoint whole (size, SHA-256, seed, run) before it finds nothing to do: that, not the store, is most of its time here. `glance status` hashes checkpoints only up to 200 finished trainings.',
+    '- The report holds per-example bits up to 64 MB; these stores hold more, so their reports leave the paired comparisons out and say so.',
     '',
   ].join('\n');
   process.stdout.write(section + '\n');
   if (values.write) {
     const file = join(root, 'bench/results.md');
     const text = readFileSync(file, 'utf8');
-    const start = text.indexOf('## Stores of a million lines');
+    const start = text.indexOf(SECTION);
     const next = start < 0 ? -1 : text.indexOf('\n## ', start + 1);
     const updated = start < 0 ? `${text.trimEnd()}\n\n${section}` : text.slice(0, start) + section + (next < 0 ? '' : text.slice(next + 1));
     writeFileSync(file, updated);

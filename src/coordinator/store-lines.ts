@@ -116,7 +116,7 @@ const TAIL = /"at":"([^"\\]*)"(?:,"configHash":"([0-9a-f]*)")?\}$/;
  * last); an errored line, or one of another layout, is parsed whole.
  */
 export function summarizeLine(buf: Buffer, start: number, end: number): LineSummary {
-  const head = HEAD.exec(buf.toString('latin1', start, Math.min(end, start + 512)));
+  const head = HEAD.exec(buf.toString('latin1', start, Math.min(end, start + 256)));
   const tail = head && TAIL.exec(buf.toString('latin1', Math.max(start, end - 200), end));
   if (head && tail) {
     const jobId = head[1].includes('\\') ? (JSON.parse(`"${head[1]}"`) as string) : head[1];
