@@ -41,7 +41,11 @@ describe('attack options', () => {
     expect(buildConfig({ preset: 'paper', attackLimit: 'pgd=50' }).attackLimits).toEqual({ pgd: 50 });
     const { square: _s, attackGradients: _g, attackLimits: _l, ...older } = PRESETS.smoke;
     const fromOlder = validateConfig({ ...older, pgd: { steps: 40, randomStart: true } });
-    expect(fromOlder).toMatchObject({ attackGradients: ['stable'], square: { queries: 1000 }, attackLimits: {}, pgd: { restarts: 1, loss: 'ce' } });
+    expect(fromOlder).toMatchObject({ square: { queries: 1000 }, attackLimits: {}, pgd: { restarts: 1, loss: 'ce' } });
+    // Its gradient attacks were float32 and its job ids name no mode: it stays without attackGradients.
+    expect(fromOlder.attackGradients).toBeUndefined();
+    const ids = buildJobs({ ...fromOlder, attacks: ['fgsm'], epsUnits: ['pixel'] }, 10000).filter((j): j is EvalJob => j.kind === 'eval' && j.attack === 'fgsm');
+    expect(ids.every((j) => j.gradient === undefined && !/stable|float32/.test(j.id))).toBe(true);
   });
 
   it('refuse bad values with the flag, what was expected and what was found', () => {

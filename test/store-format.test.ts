@@ -20,8 +20,10 @@ import type { ExperimentConfig } from '../src/experiments/config.js';
 import { buildJobs } from '../src/experiments/grid.js';
 import { PRESETS } from '../src/experiments/presets.js';
 
+// The config.json of an older glance: no attack gradients (its gradient attacks were float32, its ids name no mode).
+const { attackGradients: _gradients, ...olderSmoke } = PRESETS.smoke;
 const config: ExperimentConfig = {
-  ...PRESETS.smoke,
+  ...olderSmoke,
   seeds: [1, 2, 3],
   models: ['NormalNet', 'GlanceAgain'],
   threats: ['white-box'],

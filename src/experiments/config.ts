@@ -34,8 +34,11 @@ export interface ExperimentConfig {
   pgd: { steps: number; randomStart: boolean; restarts: number; loss: PgdLoss };
   /** Square: search iterations per image. */
   square: { queries: number };
-  /** Each gradient attack runs once per mode (attacks/loss.ts): 'stable', 'float32' (the paper's numerics). */
-  attackGradients: AttackGradient[];
+  /**
+   * Each gradient attack runs once per mode (attacks/loss.ts): 'stable', 'float32' (the paper's numerics).
+   * Absent in a config of an older glance, whose gradient attacks were float32 and whose job ids carry no mode.
+   */
+  attackGradients?: AttackGradient[];
   /** An attack evaluated on the first n images of the evaluation slice only (costly attacks). */
   attackLimits: Partial<Record<AttackName, number>>;
   backend: BackendChoice;

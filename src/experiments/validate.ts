@@ -173,7 +173,8 @@ export function validateConfig(raw: unknown): ExperimentConfig {
       loss: oneOf('pgd-loss', pgd.loss ?? 'ce', PGD_LOSSES),
     },
     square: { queries: positiveInt('square-queries', obj('square', c.square ?? {}).queries ?? 1000) },
-    attackGradients: listOf('attack-gradient', c.attackGradients ?? ['stable'], ATTACK_GRADIENTS),
+    // Absent: a config of an older glance (float32 gradients, ids without a mode); presets always name them.
+    ...(c.attackGradients === undefined ? {} : { attackGradients: listOf('attack-gradient', c.attackGradients, ATTACK_GRADIENTS) }),
     attackLimits: attackLimits(c.attackLimits ?? {}),
     backend: oneOf('backend', c.backend, BACKENDS),
   };

@@ -52,7 +52,8 @@ export function runEvalJob(job: EvalJob, task: WorkerTask, dataset: SharedDatase
             restarts: config.pgd.restarts,
             loss: config.pgd.loss,
             queries: config.square.queries,
-            ...(job.gradient ? { gradient: job.gradient } : {}),
+            // A job of an older glance's grid names no gradient: its attacks were float32.
+            gradient: job.gradient ?? 'float32',
           },
           job.attack === 'none' ? [0] : job.eps,
         ),
