@@ -12,6 +12,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STALE_MS, acquireRunLock, lockFile, readLock } from '../src/coordinator/lock.js';
+import { mergeStores } from '../src/coordinator/merge.js';
 import { GlanceError } from '../src/errors.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -80,6 +81,15 @@ describe('the run lock', () => {
     holder(dir, { pid: process.pid, token: 'someone-else' });
     lock.release();
     expect(readLock(dir)?.token).toBe('someone-else');
+  });
+
+  it('glance merge refuses an --out that a coordinator holds, and writes nothing into it', () => {
+    const dir = fresh();
+    const lock = acquireRunLock(dir, 'glance reproduce --out merged');
+    const e = refused(() => mergeStores([join(dir, 'nowhere')], dir));
+    expect(e.message).toMatch(/in use by another glance \(pid \d+ on .*glance reproduce --out merged\)/);
+    expect(readdirSync(dir)).toEqual(['coordinator.lock']);
+    lock.release();
   });
 
   it('a coordinator started by npx stops when npx is killed outright, and frees the run', async () => {
