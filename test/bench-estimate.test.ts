@@ -13,18 +13,22 @@ const rates: EstimateRates = {
 describe('paper preset estimate', () => {
   it('sums the real job grid: one training job per model and seed, then clean / transfer / white-box / EOT evaluation', () => {
     const e = estimatePreset(rates, 1, 1) as Estimate;
-    expect(e.jobs).toBe(15 + 5 * (3 + 3 + 4));
+    // Per seed: NormalNet, an AdvNet per eps reading and GlanceAgain trained; clean, transfer and
+    // white-box FGSM on each, white-box EOT on GlanceAgain (the preset's measured attacks, one numerics).
+    expect(e.jobs).toBe(5 * 4 + 5 * (3 + 3 + 3 + 4));
     // 5 seeds x 15 epochs x 60,000 images at each model's rate
-    expect(e.trainSeconds).toBeCloseTo(5 * 15 * (1 + 2 + 10), 6);
+    expect(e.trainSeconds).toBeCloseTo(5 * 15 * (1 + 2 * 2 + 10), 6);
     // Per seed, over 10,000 images. A one-step job covers both eps units: one gradient
     // (1/attack - 1/clean of the source), then one classification per unit on the target.
-    //   NormalNet, AdvNet (NormalNet's rates): transfer and white-box FGSM, source NormalNet
+    //   NormalNet: transfer and white-box FGSM in both units
+    //   each AdvNet (NormalNet's rates): transfer and white-box FGSM in its own reading's units only
     //   GlanceAgain: transfer from NormalNet, white-box FGSM, white-box EOT
     const gradient = (attack: number, clean: number) => 1 / attack - 1 / clean;
     const perSeed =
-      2 * 2 * (gradient(50e3, 100e3) + 2 / 100e3) +
+      2 * (gradient(50e3, 100e3) + 2 / 100e3) +
+      2 * 2 * (gradient(50e3, 100e3) + 1 / 100e3) +
       (gradient(50e3, 100e3) + 2 / 10e3) + (gradient(5e3, 10e3) + 2 / 10e3) + (gradient(1e3, 10e3) + 2 / 10e3) +
-      (1 / 100e3 + 1 / 100e3 + 1 / 10e3);
+      (1 / 100e3 + 2 / 100e3 + 1 / 10e3);
     expect(e.evalSeconds).toBeCloseTo(5 * 10_000 * perSeed, 6);
     expect(e.wallSeconds).toBeCloseTo(e.trainSeconds + e.evalSeconds, 6);
   });
