@@ -110,11 +110,11 @@ describe('the commands', () => {
     const noShards = glance(['slurm', '--out', dir]);
     expect(noShards.status).toBe(2);
     expect(noShards.stderr).toMatch(/--shards/);
-    const noTask = glance(['run', '--preset', 'smoke', '--shard', 'auto', '--shards', '2', '--out', join(dir, 'r')], { SLURM_ARRAY_TASK_ID: undefined, JOB_COMPLETION_INDEX: undefined });
+    const noTask = glance(['reproduce', '--preset', 'smoke', '--shard', 'auto', '--shards', '2', '--out', join(dir, 'r')], { SLURM_ARRAY_TASK_ID: undefined, JOB_COMPLETION_INDEX: undefined });
     expect(noTask.status).toBe(2);
     expect(noTask.stderr).toMatch(/error: --shard auto: neither SLURM_ARRAY_TASK_ID/);
     expect(noTask.stderr).toMatch(/what to do: .*--shard i\/N/);
-    const outside = glance(['run', '--preset', 'smoke', '--shard', 'auto', '--shards', '2', '--out', join(dir, 'r')], { SLURM_ARRAY_TASK_ID: '3' });
+    const outside = glance(['reproduce', '--preset', 'smoke', '--shard', 'auto', '--shards', '2', '--out', join(dir, 'r')], { SLURM_ARRAY_TASK_ID: '3' });
     expect(outside.status).toBe(2);
     expect(outside.stderr).toMatch(/SLURM_ARRAY_TASK_ID=3 is not a shard of 1\.\.2/);
     expect(existsSync(join(dir, 'r'))).toBe(false);
