@@ -18,7 +18,7 @@ import type { EvalResult } from '../experiments/types.js';
 import { compareGroups, sumShards, type GroupCoordinates, type SeedResult } from './aggregate.js';
 import { DASH, attackLabel, fmt1, fmtEps, fmtSigned1, markdownTable, settingLabel } from './format.js';
 import { coordinateKey, pickCoordinates } from './shards.js';
-import { mean, sampleSd } from './stats.js';
+import { ci95HalfWidth, mean, sampleSd } from './stats.js';
 import { studentTQuantile } from './student-t.js';
 
 export type CompareMethod = 'paired' | 'welch';
@@ -87,13 +87,12 @@ const side = (seeds: SeedResult[]): CompareSide => {
   return { seeds: seeds.map((s) => s.seed), accuracies, mean: mean(accuracies) };
 };
 
-/** Student-t interval of the mean of per-seed differences B − A (same seeds, in order). */
+/** Student-t interval of the mean of per-seed differences B − A (same seeds, in order): the CI of the differences. */
 export function pairedInterval(a: readonly number[], b: readonly number[]): { diff: number; lo: number; hi: number; df: number } {
   const d = a.map((x, i) => b[i] - x);
   const diff = mean(d);
-  const df = d.length - 1;
-  const half = df >= 1 ? (studentTQuantile(0.975, df) * sampleSd(d)) / Math.sqrt(d.length) : NaN;
-  return { diff, lo: diff - half, hi: diff + half, df };
+  const half = ci95HalfWidth(d);
+  return { diff, lo: diff - half, hi: diff + half, df: d.length - 1 };
 }
 
 /** Welch's interval of mean(b) − mean(a), with Welch–Satterthwaite degrees of freedom. */
