@@ -1,7 +1,9 @@
 /**
  * Tables I-III of the paper, ours beside theirs: one row per model, one table
- * per (dataset, eps units, split). A row whose results are missing stays in the
- * table and says so, because a silently dropped row reads as "not applicable".
+ * per (dataset, eps units, split). A row whose cell is missing stays in the
+ * table and says so when its model has other results in that setting (a silently
+ * dropped row reads as "not applicable"); a model the setting has no results for
+ * at all gets no row, and a table without a single measured cell is left out.
  */
 import { MODELS, type ModelName } from '../experiments/types.js';
 import type { AggregateGroup } from './aggregate.js';
@@ -15,6 +17,8 @@ export interface Row {
   paper?: number;
   /** What to print when group is missing. */
   missing: string;
+  /** The model the row is about (a row is left out where its model has no results at all). */
+  model?: ModelName;
 }
 
 const HEADER = ['Model', 'Ours: mean ± sd (95% CI) [n]', 'Paper', 'Ours − paper'];
@@ -51,12 +55,12 @@ export function tableI(gs: AggregateGroup[], s: Setting, shown: Set<AggregateGro
   return MODELS.flatMap((model): Row[] => {
     const clean = gs.filter((g) => g.threat === 'clean' && g.attack === 'none' && g.model === model);
     const paper = paperAccuracy('I', model, s);
-    if (clean.length === 0) return [{ label: model, paper, missing: 'no clean results' }];
+    if (clean.length === 0) return [{ label: model, paper, missing: 'no clean results', model }];
     clean.forEach((g) => shown.add(g));
     // Several clean groups for one model only differ in a coordinate the grid recorded: name it
     // (AdvNet: the eps reading it was trained for).
     const label = (g: AggregateGroup) => (g.advUnits !== undefined ? trainedLabel(g) : `${model} (eps ${fmtEps(g.eps)})`);
-    return clean.map((g) => ({ label: clean.length > 1 ? label(g) : model, group: g, paper, missing: '' }));
+    return clean.map((g) => ({ label: clean.length > 1 ? label(g) : model, group: g, paper, missing: '', model }));
   });
 }
 
@@ -65,11 +69,11 @@ export function tableII(gs: AggregateGroup[], s: Setting, source: ModelName, sho
     const paper = paperAccuracy('II', model, { dataset: s.dataset, source });
     const series = gs.filter((g) => g.threat === 'transfer' && g.attack === 'fgsm' && g.source === source && g.model === model);
     const group = atPaperEps(series, shown);
-    if (group || model !== source) return { label: group ? trainedLabel(group, s) : model, group, paper, missing: missingAtEps(series) };
+    if (group || model !== source) return { label: group ? trainedLabel(group, s) : model, group, paper, missing: missingAtEps(series), model };
     // Transfer from a model to itself is the white-box attack on it, as in the paper's Table II.
     const own = gs.filter((g) => g.threat === 'white-box' && g.attack === 'fgsm' && g.model === model && (g.source ?? model) === model);
     const wb = atPaperEps(own, shown);
-    return { label: wb ? `${model} (white-box)` : model, group: wb, paper, missing: missingAtEps(series) };
+    return { label: wb ? `${model} (white-box)` : model, group: wb, paper, missing: missingAtEps(series), model };
   });
 }
 
@@ -79,11 +83,11 @@ export function tableIII(gs: AggregateGroup[], s: Setting, eotLabel: string, sho
   return MODELS.flatMap((model): Row[] => {
     const fgsm = whiteBox(model, 'fgsm');
     const group = atPaperEps(fgsm, shown);
-    const rows: Row[] = [{ label: group ? trainedLabel(group, s) : model, group, paper: paperAccuracy('III', model, s), missing: missingAtEps(fgsm) }];
+    const rows: Row[] = [{ label: group ? trainedLabel(group, s) : model, group, paper: paperAccuracy('III', model, s), missing: missingAtEps(fgsm), model }];
     // EOT is beyond the paper: always for the randomised GlanceAgain, for others only if measured.
     const eot = whiteBox(model, 'eot-fgsm');
     if (model === 'GlanceAgain' || eot.length > 0) {
-      rows.push({ label: `${model} (${eotLabel})`, group: atPaperEps(eot, shown), missing: missingAtEps(eot) });
+      rows.push({ label: `${model} (${eotLabel})`, group: atPaperEps(eot, shown), missing: missingAtEps(eot), model });
     }
     return rows;
   });
@@ -113,14 +117,24 @@ export function renderPaperTables(
 ): string[] {
   const inSetting = (s: Setting) => groups.filter((g) => settingKey(g) === settingKey(s));
   const out: string[] = [];
-  for (const table of ['I', 'II', 'III'] as const) {
-    out.push(`## Table ${table}: ${PAPER_TABLES[table].caption}`, '', INTRO[table], '');
-    if (table === 'III') {
+  /** The table of `rows` under `title`, without rows of models absent from `gs`; nothing when no cell is measured. */
+  const table = (title: string, gs: AggregateGroup[], rows: Row[]): string[] => {
+    if (!rows.some((r) => r.group)) return [];
+    const kept = rows.filter((r) => r.group || r.model === undefined || gs.some((g) => g.model === r.model));
+    return [title, '', ...renderRows(kept), ''];
+  };
+  for (const t of ['I', 'II', 'III'] as const) {
+    out.push(`## Table ${t}: ${PAPER_TABLES[t].caption}`, '', INTRO[t], '');
+    if (t === 'III') {
       out.push(`${opts.eotLabel} averages the input gradient over random transform draws (Athalye et al. 2018), ` +
         'the adaptive attack a randomised model calls for; the paper reports only the single-draw attack.', '');
     }
     if (settings.length === 0) out.push('No results yet.', '');
-    if (table === 'I') {
+    const before = out.length;
+    const none = () => {
+      if (settings.length > 0 && out.length === before) out.push(`None of this run's results fit this table: ${missingAtEps(groups.filter((g) => g.threat !== 'clean'))}.`, '');
+    };
+    if (t === 'I') {
       // Clean accuracy has no eps, so no eps units: one table per dataset and split.
       const seen = new Set<string>();
       for (const s of settings) {
@@ -128,21 +142,20 @@ export function renderPaperTables(
         if (seen.has(key)) continue;
         seen.add(key);
         const gs = groups.filter((g) => g.dataset === s.dataset && g.split === s.split);
-        out.push(`### ${s.dataset} · ${s.split} split`, '', ...renderRows(tableI(gs, s, shown)), '');
+        out.push(...table(`### ${s.dataset} · ${s.split} split`, gs, tableI(gs, s, shown)));
       }
+      none();
       continue;
     }
     for (const s of settings) {
       const gs = inSetting(s);
-      if (table === 'II') {
-        for (const source of transferSources(gs)) {
-          out.push(`### ${settingLabel(s)} · crafted on ${source}`, '', ...renderRows(tableII(gs, s, source, shown)), '');
-        }
+      if (t === 'II') {
+        for (const source of transferSources(gs)) out.push(...table(`### ${settingLabel(s)} · crafted on ${source}`, gs, tableII(gs, s, source, shown)));
         continue;
       }
-      const rows = tableIII(gs, s, opts.eotLabel, shown);
-      out.push(`### ${settingLabel(s)}`, '', ...renderRows(rows), '');
+      out.push(...table(`### ${settingLabel(s)}`, gs, tableIII(gs, s, opts.eotLabel, shown)));
     }
+    none();
   }
   return out;
 }
