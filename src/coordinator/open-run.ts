@@ -131,28 +131,75 @@ function openLocked(config: ExperimentConfig, opts: OpenOptions, command: string
 }
 
 /**
+ * The checkpoint files' stamps (size, mtime) when they were last verified for
+ * this experiment and data: a resume hashes only the checkpoints whose files
+ * changed since, so a run with thousands of finished trainings resumes in
+ * well under a second, while a checkpoint rewritten or damaged in place (a new
+ * mtime) is verified again. In the run directory, not in checkpoints/, which
+ * holds checkpoints only.
+ */
+const VERIFIED_FILE = 'checkpoints-verified.json';
+type Stamp = [number, number, number, number];
+interface Verified {
+  key: string;
+  stamps: Record<string, Stamp>;
+}
+
+function stampOf(dir: string, name: string): Stamp | undefined {
+  const f = checkpointFiles(dir, name);
+  try {
+    const m = statSync(f.manifest);
+    const w = statSync(f.weights);
+    return [m.size, m.mtimeMs, w.size, w.mtimeMs];
+  } catch {
+    return undefined;
+  }
+}
+
+function readVerified(file: string, key: string): Record<string, Stamp> {
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as Verified;
+    return v && v.key === key && v.stamps && typeof v.stamps === 'object' ? v.stamps : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
  * Every training the store counts as done whose checkpoint is there must load as
  * this run's model: intact (size, SHA-256), of its seed, run and data. A damaged or
  * foreign one is refused with how to recover; one that is gone is trained again
  * by the scheduler, as before. A model taken with --reuse-checkpoints (its line
- * says from where) is relabelled as this run's, so evaluation accepts it. Cheap:
- * a model's weights are under 1 MB.
+ * says from where) is relabelled as this run's, so evaluation accepts it.
+ * Checkpoints verified before and unchanged since (VERIFIED_FILE) are not read again.
  */
 function verifyTrainedCheckpoints(store: RunStore, state: StoreState, jobs: Job[], config: ExperimentConfig, fingerprint: string): void {
   const hash = configHash(config);
+  const file = join(store.dir, VERIFIED_FILE);
+  const key = `${hash}/${fingerprint}`;
+  const known = readVerified(file, key);
+  const stamps: Record<string, Stamp> = {};
+  let changed = false;
   for (const job of jobs) {
     const line = state.lines.get(job.id);
     if (job.kind !== 'train' || line?.status !== 'done' || !line.train) continue;
     const name = line.train.checkpoint;
     if (!checkpointExists(store.checkpointDir, name)) continue;
+    const before = stampOf(store.checkpointDir, name);
+    const old = known[name];
+    if (before && old && before.every((x, i) => x === old[i])) {
+      stamps[name] = old;
+      continue;
+    }
     try {
       const { manifest } = loadCheckpoint(store.checkpointDir, name, { spec: netSpec(job.model, config), dataFingerprint: fingerprint, seed: job.seed });
-      if (manifest.configHash === undefined || manifest.configHash === hash) continue;
-      if (line.train.reusedFrom) {
-        writeAtomic(checkpointFiles(store.checkpointDir, name).manifest, JSON.stringify({ ...manifest, configHash: hash, reusedFrom: line.train.reusedFrom }, null, 2) + '\n');
-        continue;
+      if (manifest.configHash !== undefined && manifest.configHash !== hash) {
+        if (line.train.reusedFrom) {
+          writeAtomic(checkpointFiles(store.checkpointDir, name).manifest, JSON.stringify({ ...manifest, configHash: hash, reusedFrom: line.train.reusedFrom }, null, 2) + '\n');
+        } else {
+          loadCheckpoint(store.checkpointDir, name, { configHash: hash });
+        }
       }
-      loadCheckpoint(store.checkpointDir, name, { configHash: hash });
     } catch (e) {
       if (!(e instanceof GlanceError)) throw e;
       throw new GlanceError(
@@ -161,5 +208,9 @@ function verifyTrainedCheckpoints(store: RunStore, state: StoreState, jobs: Job[
         `${e.suggestion ?? 'delete the checkpoint so the run trains it again'}; its stored evaluations are kept`,
       );
     }
+    const after = stampOf(store.checkpointDir, name);
+    if (after) stamps[name] = after;
+    changed = true;
   }
+  if (changed || Object.keys(known).length !== Object.keys(stamps).length) writeAtomic(file, JSON.stringify({ key, stamps } satisfies Verified) + '\n');
 }
