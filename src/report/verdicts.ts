@@ -202,7 +202,9 @@ function sentences(verdicts: ReadonlyArray<Merged<Verdict>>): string[] {
 export function renderVerdicts(verdicts: ReadonlyArray<Merged<Verdict>>, blockers: readonly string[], marks: (v: Merged<Verdict>) => string[]): string[] {
   const out = ['## Verdicts', '',
     "Every claim of the paper (Tables I–III: MNIST, FGSM at eps 0.3, one run) against ours. " + VERDICT_RULE, ''];
-  if (verdicts.length === 0) return [...out, 'No results for the claims of the paper yet.', ''];
+  if (verdicts.length === 0) {
+    return [...out, "None of this run's results is a claim of the paper (MNIST, FGSM at eps 0.3): there is nothing to give a verdict on; the sections below report what it measured.", ''];
+  }
   if (blockers.length) {
     out.push(`> **No verdicts: this run cannot support them.** ${blockers.join('; ').replace(/^./, (c) => c.toUpperCase())}. The table gives its numbers without a verdict.`, '');
   }
