@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { untimed } from './fixtures/untimed.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'src/cli/index.ts');
@@ -26,17 +27,6 @@ beforeAll(() => {
 function glance(args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
   return { status: r.status, stderr: r.stderr };
-}
-
-/** A value with its timings removed (they differ from run to run). */
-function untimed(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(untimed);
-  if (typeof v !== 'object' || v === null) return v;
-  return Object.fromEntries(
-    Object.entries(v)
-      .filter(([k]) => !['seconds', 'at', 'samplesPerSec', 'createdAt'].includes(k))
-      .map(([k, x]) => [k, untimed(x)]),
-  );
 }
 
 /** The run's job lines by job id (the order of lines depends on the workers) and its checkpoint files. */

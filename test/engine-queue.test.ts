@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue, type Job as BullJob } from 'bullmq';
 import { DEFAULT_QUEUE, isDeterministic, jobOptions, parseRedisUrl, queueJobId, gridIdOf } from '../src/coordinator/queue.js';
 import { GlanceError } from '../src/errors.js';
+import { untimed } from './fixtures/untimed.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'src/cli/index.ts');
@@ -106,17 +107,6 @@ class Glance {
   kill(signal: NodeJS.Signals): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
   }
-}
-
-/** A value with its timings removed (they differ from run to run). */
-function untimed(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(untimed);
-  if (typeof v !== 'object' || v === null) return v;
-  return Object.fromEntries(
-    Object.entries(v)
-      .filter(([k]) => !['seconds', 'at', 'samplesPerSec', 'createdAt'].includes(k))
-      .map(([k, x]) => [k, untimed(x)]),
-  );
 }
 
 function storeOf(out: string) {

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import type { ExperimentConfig } from '../src/experiments/config.js';
 import { buildJobs } from '../src/experiments/grid.js';
 import { alive, LocalSlurm, slurmSkipReason, until } from '../bench/slurm-local.js';
+import { untimed as untimedBase } from './fixtures/untimed.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'src/cli/index.ts');
@@ -58,12 +59,8 @@ const lines = (dir: string): Array<Line & Record<string, unknown>> =>
     ? readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
     : [];
 
-const TIMING = new Set(['seconds', 'at', 'createdAt', 'samplesPerSec', 'attempt']);
-function untimed(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(untimed);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([k]) => !TIMING.has(k)).map(([k, x]) => [k, untimed(x)]));
-  return v;
-}
+/** A stored value without its timings, nor the attempt (a requeued shard ran its job again). */
+const untimed = (v: unknown) => untimedBase(v, ['attempt']);
 const outcomes = (dir: string) => Object.fromEntries(lines(dir).filter((l) => l.status === 'done').map((l) => [l.jobId, untimed(l)]));
 
 /** Weights byte for byte; manifests (which record when and how fast a model trained) without their timings. */

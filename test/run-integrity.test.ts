@@ -14,6 +14,7 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lockFile } from '../src/coordinator/lock.js';
+import { runAndKillWhen } from './fixtures/kill-run.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'src/cli/index.ts');
@@ -70,23 +71,10 @@ describe('one coordinator per run directory', () => {
 
   it('a SIGKILLed holder does not block the next run, which resumes its store', async () => {
     const out = join(tmp, 'killed');
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...tiny(out)], { cwd: root, stdio: 'ignore' });
-    await new Promise<void>((resolve, reject) => {
-      const poll = setInterval(() => {
-        if (existsSync(lockFile(out)) && existsSync(join(out, 'results.jsonl')) && results(out).includes('"status":"done"')) {
-          clearInterval(poll);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      }, 10);
-      child.once('exit', () => {
-        clearInterval(poll);
-        reject(new Error('the run ended before it could be killed'));
-      });
-    });
-    await new Promise((r) => child.once('exit', r));
+    // The lock is taken before the store opens, so a stored job means a held lock.
+    const pid = await runAndKillWhen(cli, tiny(out), out, root, '"status":"done"');
     // The dead holder's lock is still there, naming it.
-    expect(JSON.parse(readFileSync(lockFile(out), 'utf8')).pid).toBe(child.pid);
+    expect(JSON.parse(readFileSync(lockFile(out), 'utf8')).pid).toBe(pid);
     const r = glance(tiny(out));
     expect(r.stderr).toMatch(/already stored/);
     expect(r.status).toBe(0);
