@@ -104,14 +104,16 @@ export async function runJobs(jobs: Job[], store: RunStore, state: StoreState, e
       running.add(job.id);
       exec
         .run(job, (progress) => emit({ type: 'job-progress', job, progress }))
+        // The attempt leaves `running` before its outcome is handled: a retry re-queued there may start
+        // (from another job's pump) before this promise's finally, and must not be removed by it.
         .then(
-          (outcome) => guard(() => {
+          (outcome) => (running.delete(job.id), guard(() => {
             store.append({ jobId: job.id, status: 'done', seconds: outcome.seconds, attempt, train: outcome.train, results: outcome.results, at: new Date().toISOString() });
             done.add(job.id);
             ranNow++;
             emit({ type: 'job-done', job, seconds: outcome.seconds, outcome });
-          }),
-          (err: unknown) => guard(() => {
+          })),
+          (err: unknown) => (running.delete(job.id), guard(() => {
             const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
             const aborted = opts.signal?.aborted ?? false;
             const willRetry = attempt <= opts.retries && !aborted;
@@ -119,12 +121,9 @@ export async function runJobs(jobs: Job[], store: RunStore, state: StoreState, e
             emit({ type: 'job-error', job, attempt, error, willRetry });
             if (willRetry) pending.unshift(job);
             else if (!aborted) failed.add(job.id);
-          }),
+          })),
         )
-        .finally(() => {
-          running.delete(job.id);
-          pump();
-        });
+        .finally(pump);
     };
     opts.signal?.addEventListener('abort', () => running.size === 0 && resolveAll(), { once: true });
     pump();
