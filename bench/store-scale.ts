@@ -88,7 +88,7 @@ export function fabricate(dir: string, lines: number): void {
       const checkpoint = checkpointName(job.model, job.seed, (job as { advUnits?: EpsUnits }).advUnits);
       const history = Array.from({ length: 15 }, (_, i) => ({ epoch: i + 1, epochs: 15, loss: 0.3 / (i + 1) + rand() * 0.01, accuracy: 90 + i * 0.5 + rand(), samplesPerSec: 3000 + 30000 * rand(), seconds: seconds / 15 }));
       const train = { model: job.model, seed: job.seed, checkpoint, history, backend: BACKEND };
-      chunk.push(JSON.stringify({ jobId: job.id, status: 'done', seconds, attempt: 1, configHash: hash, train, at }) + '\n');
+      chunk.push(JSON.stringify({ jobId: job.id, status: 'done', seconds, attempt: 1, train, at, configHash: hash }) + '\n');
       writeCheckpoint(dir, job, config, hash, history, at);
     } else {
       const e = job as EvalJob;
@@ -103,7 +103,7 @@ export function fabricate(dir: string, lines: number): void {
           };
         }),
       );
-      chunk.push(JSON.stringify({ jobId: job.id, status: 'done', seconds, attempt: 1, configHash: hash, results, at }) + '\n');
+      chunk.push(JSON.stringify({ jobId: job.id, status: 'done', seconds, attempt: 1, results, at, configHash: hash }) + '\n');
     }
     if (chunk.length >= 2000) flush();
   }

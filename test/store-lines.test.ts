@@ -54,6 +54,37 @@ describe('scanLines', () => {
     expect(isBlank(Buffer.from(' \t\r'), 0, 3)).toBe(true);
   });
 
+  it('a summary read from the bytes equals the summary of a whole parse, in every layout', () => {
+    const base = evalLine('eval/NormalNet/seed1/clean/none', 40);
+    const train = { model: 'NormalNet', seed: 1, checkpoint: 'NormalNet-seed1', history: [{ epoch: 1, loss: 0.3 }] };
+    const variants: Record<string, unknown>[] = [
+      base,
+      { ...base, configHash: undefined },
+      { jobId: base.jobId, status: 'done', seconds: 1.5, attempt: 1, configHash: 'abc123', results: base.results, at: base.at },
+      { ...base, jobId: 'eval/with "quote"/and\\slash' },
+      { ...base, jobId: 'eval/ünïcode/seed1' },
+      { ...base, seconds: 1e-7, attempt: 12 },
+      { ...base, at: undefined },
+      { jobId: 'train/NormalNet/seed1', status: 'done', seconds: 3, attempt: 1, train, at: base.at, configHash: 'abc123' },
+      { jobId: 'c', status: 'errored', error: 'Error: x "at":"y"}', attempt: 1, at: base.at, configHash: 'abc123' },
+    ];
+    const expected = (l: Record<string, unknown>, withTrain: boolean) => {
+      const { jobId, status, seconds, attempt, at, configHash, error, train: t } = l;
+      return JSON.parse(JSON.stringify({ jobId, status, seconds, attempt, at, configHash, error, ...(withTrain && String(jobId).startsWith('train/') ? { train: t } : {}) }));
+    };
+    // Every line between others, so a search that ran past its line's end would find the neighbours' keys.
+    const texts = variants.map((v) => JSON.stringify(v));
+    const buf = Buffer.from(texts.map((t) => `${t}\n${JSON.stringify(base)}`).join('\n'));
+    let start = 0;
+    for (const [i, t] of texts.entries()) {
+      const end = start + Buffer.byteLength(t);
+      for (const withTrain of [false, true]) {
+        expect({ i, s: JSON.parse(JSON.stringify(summarizeLine(buf, start, end, { train: withTrain }))) }).toEqual({ i, s: expected(variants[i], withTrain) });
+      }
+      start = end + 1 + Buffer.byteLength(JSON.stringify(base)) + 1;
+    }
+  });
+
   it('the store reads the same lines in every mode, keeps the last per job, and drops a torn tail', () => {
     const dir = tmp();
     const config = { ...PRESETS.smoke, seeds: [1] } as ExperimentConfig;

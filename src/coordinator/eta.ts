@@ -38,13 +38,20 @@ export function ratesOf(jobs: readonly Job[], seconds: ReadonlyMap<string, numbe
   const rates = new Map<string, Measured>();
   for (const j of jobs) {
     const s = seconds.get(j.id);
-    if (s === undefined || !(s > 0)) continue;
-    const m = rates.get(kindOf(j)) ?? { work: 0, seconds: 0 };
-    m.work += workOf(j, config);
-    m.seconds += s;
-    rates.set(kindOf(j), m);
+    if (s !== undefined) tallyRate(rates, j, s, config);
   }
   return rates;
+}
+
+/** Adds a finished job that took `seconds` to the rates of its kind (ratesOf, one job at a time). */
+export function tallyRate(rates: Map<string, Measured>, job: Job, seconds: number, config: ExperimentConfig): void {
+  if (!(seconds > 0)) return;
+  const k = kindOf(job);
+  const m = rates.get(k);
+  if (m) {
+    m.work += workOf(job, config);
+    m.seconds += seconds;
+  } else rates.set(k, { work: workOf(job, config), seconds });
 }
 
 export interface RunningJob {

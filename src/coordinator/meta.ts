@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { readJson } from '../data/durable.js';
 import { GlanceError } from '../errors.js';
 import type { ExperimentConfig, Stage } from '../experiments/config.js';
-import { buildJobs, shardJobs, type Job } from '../experiments/grid.js';
+import { buildJobs, forEachJob, shardJobs, type Job } from '../experiments/grid.js';
 import { writeJson } from './store.js';
 
 export interface Machine {
@@ -66,7 +66,17 @@ export const writeMeta = (runDir: string, meta: RunMeta) => writeJson(metaFile(r
 
 /** The jobs of a run: its config's grid, cut to its --shard slice (and to its training jobs for --stage train). */
 export function jobsOfRun(config: ExperimentConfig, meta: Pick<RunMeta, 'splitSize' | 'shard' | 'stage'>): Job[] {
-  const all = buildJobs(config, meta.splitSize);
+  return jobsOfGrid(buildJobs(config, meta.splitSize), meta);
+}
+
+/** Visits the run's jobs (as jobsOfRun returns them) one at a time; without --shard it never holds the whole grid. */
+export function forEachJobOfRun(config: ExperimentConfig, meta: Pick<RunMeta, 'splitSize' | 'shard' | 'stage'>, visit: (job: Job) => void): void {
+  if (meta.shard) jobsOfRun(config, meta).forEach((j) => visit(j));
+  else forEachJob(config, meta.splitSize, (j) => (meta.stage === 'train' && j.kind !== 'train' ? undefined : visit(j)));
+}
+
+/** The run's jobs of its whole grid (`all`, from buildJobs): its --shard slice, its --stage. */
+export function jobsOfGrid(all: Job[], meta: Pick<RunMeta, 'shard' | 'stage'>): Job[] {
   const jobs = meta.shard ? shardJobs(all, meta.shard) : all;
   return meta.stage === 'train' ? jobs.filter((j) => j.kind === 'train') : jobs;
 }

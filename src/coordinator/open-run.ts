@@ -19,7 +19,7 @@ import { netSpec } from '../experiments/models.js';
 import { writeAtomic } from '../data/durable.js';
 import { CHECKPOINT_FORMAT, checkpointExists, checkpointFiles, loadCheckpoint } from '../training/checkpoint.js';
 import { acquireRunLock, type RunLock } from './lock.js';
-import { gitCommit, jobsOfRun, libraryVersions, machineInfo, readMeta, writeMeta, type RunMeta } from './meta.js';
+import { gitCommit, jobsOfGrid, libraryVersions, machineInfo, readMeta, writeMeta, type RunMeta } from './meta.js';
 import { reuseCheckpoints } from './reuse.js';
 import { RunStore, type StoreState } from './store.js';
 
@@ -102,7 +102,8 @@ function openLocked(config: ExperimentConfig, opts: OpenOptions, command: string
   }
 
   // Lines of another experiment's grid (the whole grid: a store may hold several shards' jobs).
-  store.checkJobIds(state.lines, new Set(buildJobs(config, splitSize).map((j) => j.id)));
+  const grid = buildJobs(config, splitSize);
+  store.checkJobIds(state.lines, new Set(grid.map((j) => j.id)));
 
   const versions = libraryVersions();
   const meta: RunMeta = {
@@ -115,7 +116,7 @@ function openLocked(config: ExperimentConfig, opts: OpenOptions, command: string
     commit: gitCommit(),
     machine: machineInfo(),
   };
-  const jobs = jobsOfRun(config, meta);
+  const jobs = jobsOfGrid(grid, meta);
   writeMeta(opts.out, meta);
 
   if (config.eval.limit !== undefined && config.eval.limit > splitSize) {
@@ -181,11 +182,12 @@ function verifyTrainedCheckpoints(store: RunStore, state: StoreState, jobs: Job[
   const stamps: Record<string, Stamp> = {};
   let changed = false;
   for (const job of jobs) {
+    if (job.kind !== 'train') continue;
     const line = state.lines.get(job.id);
-    if (job.kind !== 'train' || line?.status !== 'done' || !line.train) continue;
+    if (line?.status !== 'done' || !line.train) continue;
     const name = line.train.checkpoint;
-    if (!checkpointExists(store.checkpointDir, name)) continue;
     const before = stampOf(store.checkpointDir, name);
+    if (!before && !checkpointExists(store.checkpointDir, name)) continue;
     const old = known[name];
     if (before && old && before.every((x, i) => x === old[i])) {
       stamps[name] = old;

@@ -23,7 +23,7 @@ import type { ExperimentConfig, RunOptions } from '../experiments/config.js';
 import { buildJobs, type Job } from '../experiments/grid.js';
 import { checkpointExists } from '../training/checkpoint.js';
 import { acquireRunLock } from './lock.js';
-import { jobsOfRun, readMeta, type RunMeta } from './meta.js';
+import { jobsOfGrid, readMeta, type RunMeta } from './meta.js';
 import { openRun } from './open-run.js';
 import { ProgressView, type ProgressMode } from './progress.js';
 import { checkRedis, connectionOf, gridIdOf, jobOptions, mintRunId, queueJobId, type QueueJobData, type QueueJobResult, type RedisTarget } from './queue.js';
@@ -138,7 +138,8 @@ async function collectLocked(store: RunStore, out: string, opts: FollowOptions, 
   }
   const link = readJson<QueueLink>(file, "the run's queue.json");
   const state = store.openExisting();
-  store.checkJobIds(state.lines, new Set(buildJobs(config, meta.splitSize).map((j) => j.id)));
+  const grid = buildJobs(config, meta.splitSize);
+  store.checkJobIds(state.lines, new Set(grid.map((j) => j.id)));
   if (state.droppedTornLine) store.log('dropped a torn last line of results.jsonl (a crash mid-write)');
   store.log(`queue collect: run ${link.run}, queue ${link.queue} at ${opts.redis.display}`);
   const data: Omit<QueueJobData, 'job'> = {
@@ -149,7 +150,7 @@ async function collectLocked(store: RunStore, out: string, opts: FollowOptions, 
     datasetFingerprint: meta.datasetFingerprint,
     grid: gridOf(meta),
   };
-  return follow(store, state, jobsOfRun(config, meta), data, link, { ...opts, queue: link.queue }, io, false);
+  return follow(store, state, jobsOfGrid(grid, meta), data, link, { ...opts, queue: link.queue }, io, false);
 }
 
 async function follow(

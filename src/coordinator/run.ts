@@ -31,7 +31,8 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
     run: (job, onProgress) => (pool ??= new WorkerPool({ workers: opts.workers, dataset, backend: config.backend, config, checkpointDir: store.checkpointDir, versions })).run(job, onProgress),
   };
   const closePool = () => (closing ??= pool?.close() ?? Promise.resolve());
-  const stored = new Map([...state.lines.values()].flatMap((l) => (l.status === 'done' ? [[l.jobId, l.seconds] as const] : [])));
+  const stored = new Map<string, number>();
+  for (const l of state.lines.values()) if (l.status === 'done') stored.set(l.jobId, l.seconds);
   const view = new ProgressView(io.mode, { runDir: opts.out, eta: { jobs, config, workers: opts.workers, stored } });
   // Limits as used and what was not reused: said even with --quiet, an event with --json.
   for (const n of notes) {

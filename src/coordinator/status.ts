@@ -13,10 +13,11 @@ import { configHash } from '../experiments/config-hash.js';
 import type { Job } from '../experiments/grid.js';
 import { checkpointName } from '../experiments/models.js';
 import { checkpointExists, loadCheckpoint } from '../training/checkpoint.js';
-import { etaSeconds, ratesOf, type RunningJob } from './eta.js';
+import { etaSeconds, tallyRate, type Measured, type RunningJob } from './eta.js';
 import { duration } from './progress.js';
-import { jobsOfRun, readMeta } from './meta.js';
+import { forEachJobOfRun, readMeta } from './meta.js';
 import { isAlive, readRunning } from './running.js';
+import type { LineSummary } from './store-lines.js';
 import { RunStore } from './store.js';
 
 export type RunState = 'running' | 'finished' | 'interrupted' | 'died' | 'stopped' | 'not started';
@@ -86,28 +87,58 @@ export function statusText(dir: string): string {
   const { config, pack } = store.readStored();
   const meta = readMeta(dir);
   if (!meta) throw new GlanceError('STORE_INVALID', `${dir}: no meta.json`, 'the run never started; run it again');
-  const jobs = jobsOfRun(config, meta);
-  const { lines } = store.read({ summary: true });
-  // One lookup per job: at 100,000 jobs every pass over them counts.
-  const done: Job[] = [];
+  // The lines and the grid are each visited once and kept only as much as status needs: at 100,000 jobs, what is kept is what costs.
+  const seconds = new Map<string, number>();
+  const erroredLines = new Map<string, LineSummary>();
+  // Elapsed: from the first stored job's start (its end minus its seconds), or this coordinator's start, to now or the last line.
+  const running = readRunning(dir);
+  let first = running?.since ? Date.parse(running.since) : Infinity;
+  let last = -Infinity;
+  store.scan(
+    (line) => {
+      const l = line as unknown as LineSummary;
+      if (l.status === 'done') {
+        // NaN when a line of an older glance has no time: still done, measuring nothing.
+        seconds.set(l.jobId, l.seconds ?? NaN);
+        erroredLines.delete(l.jobId);
+      } else {
+        erroredLines.set(l.jobId, l);
+        seconds.delete(l.jobId);
+      }
+      const at = Date.parse(l.at);
+      if (!Number.isFinite(at)) return;
+      first = Math.min(first, at - 1000 * (l.status === 'done' ? l.seconds : 0));
+      last = Math.max(last, at);
+    },
+    { summary: true },
+  );
+  const now = Date.now();
+  const runningNow = new Map((running?.jobs ?? []).map((r) => [r.id, r]));
+  const runningJobs: RunningJob[] = [];
+  const doneTrainings: Job[] = [];
   const errored: Job[] = [];
   const leftJobs: Job[] = [];
-  const seconds = new Map<string, number>();
+  const rates = new Map<string, Measured>();
   const doneOfKind = { train: 0, eval: 0 };
-  for (const j of jobs) {
-    const l = lines.get(j.id);
-    if (l?.status === 'done') {
-      done.push(j);
-      seconds.set(j.id, l.seconds);
+  const ofKind = { train: 0, eval: 0 };
+  forEachJobOfRun(config, meta, (j) => {
+    ofKind[j.kind]++;
+    const s = seconds.get(j.id);
+    if (s !== undefined) {
       doneOfKind[j.kind]++;
-    } else if (l?.status === 'errored') errored.push(j);
+      tallyRate(rates, j, s, config);
+      if (j.kind === 'train') doneTrainings.push(j);
+    } else if (erroredLines.has(j.id)) errored.push(j);
     else leftJobs.push(j);
-  }
-  const out = [`${dir}: ${config.preset}, ${jobs.length} jobs: ${done.length} done, ${errored.length} errored, ${leftJobs.length} left`];
+    const r = runningNow.size ? runningNow.get(j.id) : undefined;
+    if (r) runningJobs.push({ job: j, fraction: r.progress?.fraction ?? 0, elapsed: (now - Date.parse(r.started)) / 1000 });
+  });
+  const total = ofKind.train + ofKind.eval;
+  const doneCount = doneOfKind.train + doneOfKind.eval;
+  const out = [`${dir}: ${config.preset}, ${total} jobs: ${doneCount} done, ${errored.length} errored, ${leftJobs.length} left`];
   if (meta.stage === 'train') out.push('  started with --stage train: only its training jobs count here; the same command without it runs the rest');
   if (pack > 1) out.push(`  written by an older glance with --pack ${pack} (seeds trained ${pack} at a time): it reports, it cannot be resumed`);
 
-  const running = readRunning(dir);
   const alive = running ? isAlive(running) : undefined;
   const ended = lastEnd(store.logFile);
   const state: RunState =
@@ -116,27 +147,11 @@ export function statusText(dir: string): string {
     : ended === 'started' ? 'died'
     : ended === 'interrupted' ? 'interrupted'
     : leftJobs.length === 0 && errored.length === 0 ? 'finished'
-    : ended === undefined ? (lines.size ? 'stopped' : 'not started')
+    : ended === undefined ? (seconds.size + erroredLines.size ? 'stopped' : 'not started')
     : 'stopped';
 
-  // Elapsed: from the first stored job's start (its end minus its seconds), or this coordinator's start, to now or the last line.
-  const now = Date.now();
-  let first = running?.since ? Date.parse(running.since) : Infinity;
-  let last = -Infinity;
-  for (const l of lines.values()) {
-    const at = Date.parse(l.at);
-    if (!Number.isFinite(at)) continue;
-    first = Math.min(first, at - 1000 * (l.status === 'done' ? l.seconds : 0));
-    last = Math.max(last, at);
-  }
   const elapsed = ((state === 'running' ? now : last) - first) / 1000;
-
-  const byId = new Map(jobs.map((j) => [j.id, j]));
-  const runningJobs: RunningJob[] = (running?.jobs ?? []).flatMap((r) => {
-    const job = byId.get(r.id);
-    return job ? [{ job, fraction: r.progress?.fraction ?? 0, elapsed: (now - Date.parse(r.started)) / 1000 }] : [];
-  });
-  const eta = etaSeconds(leftJobs, runningJobs, ratesOf(jobs, seconds, config), config, running?.workers ?? 1);
+  const eta = etaSeconds(leftJobs, runningJobs, rates, config, running?.workers ?? 1);
 
   const resume = meta.command;
   const since = Number.isFinite(elapsed) && elapsed >= 0 ? duration(elapsed) : '?';
@@ -168,14 +183,10 @@ export function statusText(dir: string): string {
       out.push(`  not started: no job stored yet; start it with: ${resume}`);
       break;
   }
-  out.push(...checkpointTrouble(store, done, config));
+  out.push(...checkpointTrouble(store, doneTrainings, config));
   for (const j of errored) {
-    const l = lines.get(j.id)!;
-    out.push(`  errored ${j.id}: ${l.status === 'errored' ? l.error.split('\n')[0] : ''}`);
+    out.push(`  errored ${j.id}: ${(erroredLines.get(j.id)!.error ?? '').split('\n')[0]}`);
   }
-  for (const kind of ['train', 'eval'] as const) {
-    const all = jobs.filter((j) => j.kind === kind);
-    out.push(`  ${kind}: ${doneOfKind[kind]}/${all.length} done`);
-  }
+  for (const kind of ['train', 'eval'] as const) out.push(`  ${kind}: ${doneOfKind[kind]}/${ofKind[kind]} done`);
   return out.join('\n');
 }

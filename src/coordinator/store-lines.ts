@@ -96,7 +96,7 @@ export function parseLine<T extends object>(buf: Buffer, start: number, end: num
   return line;
 }
 
-/** What `glance status` needs of a line: which job, done or errored, when, how long; the error of an errored one. */
+/** What `glance status` and a resume need of a line: which job, done or errored, when, how long; an errored one's error; a training's record when asked for. */
 export interface LineSummary {
   jobId: string;
   status: 'done' | 'errored';
@@ -105,28 +105,75 @@ export interface LineSummary {
   at: string;
   configHash?: string;
   error?: string;
+  train?: unknown;
 }
 
-const HEAD = /^\{"jobId":"((?:[^"\\]|\\.)*)","status":"done","seconds":(-?[0-9.eE+-]+),"attempt":(\d+),/;
-const TAIL = /"at":"([^"\\]*)"(?:,"configHash":"([0-9a-f]*)")?\}$/;
+const ID_HEAD = Buffer.from('{"jobId":"');
+const DONE_MID = Buffer.from('","status":"done","seconds":');
+const ATTEMPT = Buffer.from(',"attempt":');
+const AT = Buffer.from('"at":"');
+const HASH = Buffer.from(',"configHash":"');
+const HASH_KEY = HASH.subarray(1);
+const [QUOTE, BACKSLASH, COMMA, CLOSE] = [0x22, 0x5c, 0x2c, 0x7d];
+
+/** Whether buf[at, end) begins with `prefix`. */
+const startsAt = (buf: Buffer, at: number, end: number, prefix: Buffer) => at + prefix.length <= end && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
 
 /**
- * A line's summary from its first and last bytes alone, as the scheduler writes
- * a done line (jobId, status, seconds, attempt first; at and the config hash
- * last); an errored line, or one of another layout, is parsed whole.
+ * A done line's summary from its first and last bytes, as the scheduler writes
+ * one (jobId, status, seconds, attempt first; at and the config hash last), or
+ * undefined for a line of any other layout. Each field is decoded from its own
+ * bytes, so the summaries of 100,000 lines hold no slice of a larger string.
  */
-export function summarizeLine(buf: Buffer, start: number, end: number): LineSummary {
-  const head = HEAD.exec(buf.toString('latin1', start, Math.min(end, start + 256)));
-  const tail = head && TAIL.exec(buf.toString('latin1', Math.max(start, end - 200), end));
-  if (head && tail) {
-    const jobId = head[1].includes('\\') ? (JSON.parse(`"${head[1]}"`) as string) : head[1];
-    const s: LineSummary = { jobId, status: 'done', seconds: Number(head[2]), attempt: Number(head[3]), at: tail[1] };
-    if (tail[2] !== undefined) s.configHash = tail[2];
-    return s;
-  }
-  const l = JSON.parse(buf.toString('utf8', start, end)) as LineSummary & Record<string, unknown>;
+function summarizeDone(buf: Buffer, start: number, end: number): LineSummary | undefined {
+  if (end - start < 64 || buf[end - 1] !== CLOSE || !startsAt(buf, start, end, ID_HEAD)) return undefined;
+  const idStart = start + ID_HEAD.length;
+  const idEnd = buf.indexOf(QUOTE, idStart);
+  if (idEnd === -1 || idEnd >= end || !startsAt(buf, idEnd, end, DONE_MID)) return undefined;
+  for (let i = idStart; i < idEnd; i++) if (buf[i] === BACKSLASH) return undefined;
+  const secStart = idEnd + DONE_MID.length;
+  const secEnd = buf.indexOf(COMMA, secStart);
+  if (secEnd === -1 || secEnd >= end || !startsAt(buf, secEnd, end, ATTEMPT)) return undefined;
+  const attStart = secEnd + ATTEMPT.length;
+  const attEnd = buf.indexOf(COMMA, attStart);
+  const seconds = Number(buf.toString('latin1', secStart, secEnd));
+  const attempt = Number(buf.toString('latin1', attStart, attEnd));
+  if (attEnd === -1 || attEnd >= end || !Number.isFinite(seconds) || !Number.isInteger(attempt)) return undefined;
+  // The tail: `"at":"<time>"}` or `"at":"<time>","configHash":"<hex>"}`.
+  // Searched in the line's last bytes only: a search of the whole buffer would run into the lines before it.
+  const from = Math.max(attEnd, end - 200);
+  const found = buf.subarray(from, end).lastIndexOf(AT);
+  if (found === -1) return undefined;
+  const key = from + found;
+  const atStart = key + AT.length;
+  const atEnd = buf.indexOf(QUOTE, atStart);
+  if (atEnd === -1 || atEnd >= end) return undefined;
+  const s: LineSummary = { jobId: buf.toString('utf8', idStart, idEnd), status: 'done', seconds, attempt, at: buf.toString('latin1', atStart, atEnd) };
+  // No hash at the tail: a line of an older glance, unless one stands elsewhere (then read it whole).
+  if (atEnd + 2 === end) return buf.subarray(start, end).indexOf(HASH_KEY) === -1 ? s : undefined;
+  if (!startsAt(buf, atEnd + 1, end, HASH) || buf[end - 2] !== QUOTE) return undefined;
+  const hash = buf.toString('latin1', atEnd + 1 + HASH.length, end - 2);
+  if (!/^[0-9a-f]*$/.test(hash)) return undefined;
+  s.configHash = hash;
+  return s;
+}
+
+/**
+ * A line's summary. A done line as the scheduler writes it is read from its first
+ * and last bytes alone; an errored line, one of another layout and, with
+ * `train`, a training's line (whose record a resume needs) are parsed whole.
+ */
+export function summarizeLine(buf: Buffer, start: number, end: number, opts: { train?: boolean } = {}): LineSummary {
+  const fast = summarizeDone(buf, start, end);
+  if (fast && !(opts.train && fast.jobId.startsWith('train/'))) return fast;
+  const l = parseLine<LineSummary & Record<string, unknown>>(buf, start, end, { results: false });
   const s: LineSummary = { jobId: l.jobId, status: l.status, seconds: l.seconds, attempt: l.attempt, at: l.at };
   if (l.configHash !== undefined) s.configHash = l.configHash;
   if (l.error !== undefined) s.error = l.error;
+  if (opts.train && typeof l.jobId === 'string' && l.jobId.startsWith('train/')) {
+    // A store of format 1 keeps a packed training's records as `trains` (store.ts reads them per seed).
+    if (l.train !== undefined) s.train = l.train;
+    if (l.trains !== undefined) (s as unknown as Record<string, unknown>).trains = l.trains;
+  }
   return s;
 }

@@ -60,12 +60,14 @@ export interface StoreState {
 
 /**
  * How much of each line to read: `results: false` leaves out evaluation results
- * (most of the bytes); `summary` keeps only id, status, seconds, attempt, time
- * and error (store-lines.ts), enough for `glance status`.
+ * (most of the bytes); `summary` keeps only id, status, seconds, attempt, time,
+ * config hash and error (store-lines.ts), enough for `glance status`, and with
+ * `train` a training's record too, enough to resume.
  */
 export interface ReadOptions {
   results?: boolean;
   summary?: boolean;
+  train?: boolean;
 }
 
 const CONFIG_FIX = 'use another --out, or --force-new to start this run afresh';
@@ -159,8 +161,8 @@ export class RunStore {
       this.writeConfig(config);
     }
     this.hash = configHash(config);
-    // A resume needs which jobs are stored, not their results (most of the bytes).
-    return this.read({ results: false });
+    // A resume needs which jobs are stored and the trainings' records, not the results (most of the bytes).
+    return this.read({ summary: true, train: true });
   }
 
   /** Opens a store that exists, as the one process that writes it (queue collect): its config as stored. */
@@ -233,7 +235,7 @@ export class RunStore {
       if (bad) throw damaged(bad);
       let parsed: JobLine;
       try {
-        parsed = opts.summary ? (summarizeLine(buf, start, stop) as JobLine) : parseLine<JobLine>(buf, start, stop, { results: withResults });
+        parsed = opts.summary ? (summarizeLine(buf, start, stop, { train: opts.train }) as JobLine) : parseLine<JobLine>(buf, start, stop, { results: withResults });
       } catch {
         bad = { offset, lineNo };
         return;
@@ -245,7 +247,8 @@ export class RunStore {
           FOREIGN_FIX(this.dir),
         );
       }
-      for (const l of fromFormat1(parsed)) visit(l);
+      if (PACKED_ID.test(parsed.jobId)) for (const l of fromFormat1(parsed)) visit(l);
+      else visit(parsed);
     });
     const tail = !isBlank(end.tail, 0, end.tail.length);
     if (bad && tail) throw damaged(bad);
@@ -260,7 +263,8 @@ export class RunStore {
    * its job ids had other forms, and status and report still read such stores.
    */
   checkJobIds(lines: Map<string, JobLine>, ids: Set<string>): void {
-    const foreign = [...lines].filter(([id, l]) => !ids.has(id) && l.configHash !== undefined).map(([id]) => id);
+    const foreign: string[] = [];
+    for (const [id, l] of lines) if (l.configHash !== undefined && !ids.has(id)) foreign.push(id);
     if (!foreign.length) return;
     throw new GlanceError(
       'STORE_CONFLICT',

@@ -50,7 +50,7 @@ export interface EvalJob {
 export type Job = TrainJob | EvalJob;
 
 /** `advUnits`: AdvNet's reading, which its id carries ('train/AdvNet@normalized/seed1'; readings.ts). */
-export const trainId = (model: ModelName, seed: number, advUnits?: EpsUnits) => `train/${model}${readingTag(model, advUnits)}/seed${seed}`;
+export const trainId = (model: ModelName, seed: number, advUnits?: EpsUnits) => ['train', model + readingTag(model, advUnits), `seed${seed}`].join('/');
 
 /** Attacks that only make sense against a randomised model (averaging over its transform draws). */
 const EOT: AttackName[] = ['eot-fgsm', 'eot-pgd'];
@@ -68,9 +68,19 @@ const ONE_STEP: AttackName[] = ['fgsm', 'fgsm-targeted', 'eot-fgsm', 'noise'];
  */
 const OWN_MODEL: AttackName[] = ['noise', 'square'];
 
-/** The size of the evaluation split in images, before any limit. */
+/** Every job of the experiment's grid, in order (`splitSize`: the evaluation split's size in images, before any limit). */
 export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
   const jobs: Job[] = [];
+  forEachJob(config, splitSize, (j) => jobs.push(j));
+  return jobs;
+}
+
+/**
+ * Visits the jobs buildJobs returns, in the same order, one at a time: a reader
+ * that keeps only some of them (glance status keeps the jobs left) does not hold
+ * the whole grid in memory.
+ */
+export function forEachJob(config: ExperimentConfig, splitSize: number, visit: (job: Job) => void): void {
   const trainings = advTrainings(config);
   // A model as trained: AdvNet once per reading, the others once.
   const trainedAs = (model: ModelName): Array<AdvTraining | undefined> => (isAdversarial(model) ? trainings : [undefined]);
@@ -79,7 +89,7 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
       const base = baseSource(netSpec(model, config));
       for (const adv of trainedAs(model)) {
         const advUnits = adv && !adv.legacy ? adv.units : undefined;
-        jobs.push({ kind: 'train', id: trainId(model, seed, advUnits), model, seed, ...(advUnits ? { advUnits } : {}), deps: base ? [trainId(base, seed)] : [] });
+        visit({ kind: 'train', id: trainId(model, seed, advUnits), model, seed, ...(advUnits ? { advUnits } : {}), deps: base ? [trainId(base, seed)] : [] });
       }
     }
   }
@@ -89,14 +99,17 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
     Array.from({ length: shards }, (_, i) => [Math.floor((i * count) / shards), Math.floor(((i + 1) * count) / shards)]);
   const slices = cut(count, shards);
   // An attack with its own example limit is evaluated on the first n images, in as many shards as fit.
-  const slicesOf = (attack: AttackName) => {
-    const limit = config.attackLimits?.[attack];
-    return limit === undefined || limit >= count ? slices : cut(limit, Math.min(shards, limit));
-  };
+  const slicesByAttack = new Map(
+    [...config.attacks, 'none' as const].map((attack) => {
+      const limit = config.attackLimits?.[attack];
+      return [attack, limit === undefined || limit >= count ? slices : cut(limit, Math.min(shards, limit))] as const;
+    }),
+  );
   // A config of an older glance names no attack gradients (its results are float32): its ids carry none.
   const gradientsOf = (attack: AttackName): Array<AttackGradient | undefined> =>
     GRADIENT_ATTACKS.includes(attack) && config.attackGradients ? config.attackGradients : [undefined];
   type Cell = { threat: ThreatModel; attack: AttackName; source: ModelName; adv?: AdvTraining; eps: number[]; units: EpsUnits[]; gradient?: AttackGradient };
+  // Jobs of one cell share its eps, units and deps arrays (read-only): a grid of 100,000 jobs is one allocation per job and its id.
   for (const seed of config.seeds) {
     for (const model of config.models) {
       for (const own of trainedAs(model)) {
@@ -122,30 +135,21 @@ export function buildJobs(config: ExperimentConfig, splitSize: number): Job[] {
         for (const c of cells) {
           const advUnits = c.adv && !c.adv.legacy ? c.adv.units : undefined;
           const [modelAs, sourceAs] = [`${model}${readingTag(model, advUnits)}`, `${c.source}${readingTag(c.source, advUnits)}`];
-          for (const [start, end] of slicesOf(c.attack)) {
-            const deps = [...new Set([trainId(model, seed, advUnits), trainId(c.source, seed, advUnits)])];
-            jobs.push({
-              kind: 'eval',
-              id: `eval/${modelAs}/seed${seed}/${c.threat}/${c.attack}/${sourceAs}/${c.units.join('+')}${c.gradient ? `/${c.gradient}` : ''}/${config.eval.split}${start}-${end}`,
-              model,
-              seed,
-              threat: c.threat,
-              attack: c.attack,
-              source: c.source,
-              ...(advUnits ? { advUnits } : {}),
-              eps: c.eps,
-              epsUnits: c.units,
-              ...(c.gradient ? { gradient: c.gradient } : {}),
-              start,
-              end,
-              deps,
-            });
+          const [own, from] = [trainId(model, seed, advUnits), trainId(c.source, seed, advUnits)];
+          const deps = own === from ? [own] : [own, from];
+          const path = ['eval', modelAs, `seed${seed}`, c.threat, c.attack, sourceAs, c.units.join('+'), ...(c.gradient ? [c.gradient] : []), ''];
+          for (const [start, end] of slicesByAttack.get(c.attack) ?? slices) {
+            // join() makes one flat string: a template literal's chain of concatenations would stay in memory with each id.
+            path[path.length - 1] = `${config.eval.split}${start}-${end}`;
+            const job: EvalJob = { kind: 'eval', id: path.join('/'), model, seed, threat: c.threat, attack: c.attack, source: c.source, eps: c.eps, epsUnits: c.units, start, end, deps };
+            if (advUnits) job.advUnits = advUnits;
+            if (c.gradient) job.gradient = c.gradient;
+            visit(job);
           }
         }
       }
     }
   }
-  return jobs;
 }
 
 /**
