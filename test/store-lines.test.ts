@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { isBlank, parseLine, scanLines, summarizeLine } from '../src/coordinator/store-lines.js';
 import { etaSeconds, ratesOf, workOf } from '../src/coordinator/eta.js';
 import { RunStore } from '../src/coordinator/store.js';
+import { tallyRun } from '../src/coordinator/tally.js';
 import { PRESETS } from '../src/experiments/presets.js';
 import { buildJobs } from '../src/experiments/grid.js';
 import type { ExperimentConfig } from '../src/experiments/config.js';
@@ -106,6 +107,39 @@ describe('scanLines', () => {
       expect(light.lines.get(id)).toEqual({ ...full.lines.get(id), results: undefined });
       expect(summary.lines.get(id)!.status).toBe('done');
     }
+  });
+});
+
+describe('tallyRun', () => {
+  it('streams the store and the grid to what a whole read of both says', () => {
+    const dir = tmp();
+    const config = { ...PRESETS.smoke, seeds: [1, 2] } as ExperimentConfig;
+    const store = new RunStore(dir);
+    store.open(config, false);
+    const jobs = buildJobs(config, 10000);
+    const train = { model: 'NormalNet', seed: 1, checkpoint: 'NormalNet-seed1', history: [] };
+    // A training done, five evaluations done (one of them errored first), one errored, the rest left; a line of no grid without a hash.
+    store.append({ jobId: jobs[0].id, status: 'done', seconds: 30, attempt: 1, train, at: '2026-12-01T00:00:30.000Z' } as never);
+    store.append({ jobId: jobs[10].id, status: 'errored', error: 'boom', attempt: 1, at: '2026-12-01T00:00:31.000Z' });
+    for (const j of jobs.slice(10, 15)) store.append({ ...evalLine(j.id, 100), configHash: undefined } as never);
+    store.append({ jobId: jobs[20].id, status: 'errored', error: 'bang', attempt: 2, at: '2026-12-01T00:01:00.000Z' });
+    writeFileSync(store.resultsFile, JSON.stringify({ ...evalLine('eval/of-an-older-glance', 10), configHash: undefined }) + '\n', { flag: 'a' });
+
+    const t = tallyRun(new RunStore(dir), config, { splitSize: 10000 }, { train: true, times: true });
+    const { lines } = new RunStore(dir).read();
+    const done = jobs.filter((j) => lines.get(j.id)?.status === 'done');
+    expect(t.doneOfKind.train + t.doneOfKind.eval).toBe(done.length);
+    expect(t.doneTrainings.map((j) => j.id)).toEqual([jobs[0].id]);
+    expect(t.errored.map((j) => j.id)).toEqual([jobs[20].id]);
+    expect(t.left).toEqual(jobs.filter((j) => !lines.has(j.id)));
+    expect(t.ofKind.train + t.ofKind.eval).toBe(jobs.length);
+    expect(t.unmatched).toBe(1);
+    expect((t.trainLines.get(jobs[0].id)?.train as { checkpoint: string }).checkpoint).toBe('NormalNet-seed1');
+    const seconds = new Map(done.map((j) => [j.id, (lines.get(j.id) as { seconds: number }).seconds]));
+    expect(t.rates).toEqual(ratesOf(jobs, seconds, config));
+    // The evaluations' lines end at 00:00:00 after 1.5 s each: the first start is 1.5 s before.
+    expect(t.first).toBe(Date.parse('2026-12-01T00:00:00.000Z') - 1500);
+    expect(t.last).toBe(Date.parse('2026-12-01T00:01:00.000Z'));
   });
 });
 

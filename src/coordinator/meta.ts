@@ -30,6 +30,8 @@ export interface RunMeta {
   /** Size of the evaluation split, so the job grid can be rebuilt without the dataset. */
   splitSize: number;
   datasetFingerprint: string;
+  /** The data files' stamp when the fingerprint was taken (datasetStamp); absent in metas of an older glance. */
+  dataStamp?: string;
   /** The command that started the run, for "how to reproduce". */
   command: string;
   shard?: { index: number; count: number };

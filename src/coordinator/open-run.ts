@@ -1,7 +1,8 @@
 /**
  * Opening a run, the one way a local run (run.ts) and a queue submitter
  * (queue-run.ts) both do it: take the run directory's lock (lock.ts) before
- * anything else, load the dataset, open or resume the store (the same experiment,
+ * anything else, fingerprint the dataset (datasetStamp spares the hashing when its
+ * files are unchanged), open or resume the store (the same experiment,
  * its lines of this experiment's grid), check that the data under a resumed run is
  * the data it ran on and that its finished trainings' checkpoints are intact and
  * its own, record where the run starts (meta.json), and copy reusable models
@@ -10,18 +11,20 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDataset } from '../data/registry.js';
-import { loadShared, type SharedDataset } from '../data/shared.js';
+import { datasetStamp, loadShared, type SharedDataset } from '../data/shared.js';
 import { GlanceError } from '../errors.js';
 import type { ExperimentConfig, RunOptions } from '../experiments/config.js';
 import { configHash } from '../experiments/config-hash.js';
 import { buildJobs, type Job } from '../experiments/grid.js';
 import { netSpec } from '../experiments/models.js';
+import type { TrainRecord } from '../experiments/types.js';
 import { writeAtomic } from '../data/durable.js';
 import { CHECKPOINT_FORMAT, checkpointExists, checkpointFiles, loadCheckpoint } from '../training/checkpoint.js';
 import { acquireRunLock, type RunLock } from './lock.js';
 import { gitCommit, jobsOfGrid, libraryVersions, machineInfo, readMeta, writeMeta, type RunMeta } from './meta.js';
 import { reuseCheckpoints } from './reuse.js';
-import { RunStore, type StoreState } from './store.js';
+import { RunStore, type JobLine, type StoreState } from './store.js';
+import { tallyRun } from './tally.js';
 
 export type OpenOptions = Pick<RunOptions, 'out' | 'shard' | 'stage' | 'forceNew' | 'reuseCheckpoints'>;
 
@@ -31,12 +34,15 @@ export interface OpenedRun {
   meta: RunMeta;
   /** This run's jobs (its --shard slice, its --stage). */
   jobs: Job[];
-  dataset: SharedDataset;
+  /** Loaded on first use: a resume whose data files are unchanged (datasetStamp) needs only the fingerprint it recorded. */
+  readonly dataset: SharedDataset;
   versions: Record<string, string>;
   /** Held until the caller releases it (or the process exits). */
   lock: RunLock;
   /** What the user should read before the run starts (limits as used, reuse refusals). */
   notes: string[];
+  /** Set when every job of the run is stored and holds: nothing to run (`jobs` and `state` are then built only if read). */
+  finished?: { total: number };
 }
 
 /** Checks each --reuse-checkpoints directory before any model is taken from it. */
@@ -78,12 +84,11 @@ export function openRun(config: ExperimentConfig, opts: OpenOptions, command: st
 
 function openLocked(config: ExperimentConfig, opts: OpenOptions, command: string, lock: RunLock): OpenedRun {
   const notes: string[] = [];
-  const dataset = loadShared(resolveDataset({ dataset: config.dataset, dataDir: config.dataDir }));
+  const source = resolveDataset({ dataset: config.dataset, dataDir: config.dataDir });
+  const dataStamp = datasetStamp(source);
   const store = new RunStore(opts.out);
   // The store first: a run that cannot be resumed is refused before any worker starts.
-  const state = store.open(config, opts.forceNew);
-  if (state.droppedTornLine) store.log('dropped a torn last line of results.jsonl (a crash mid-write)');
-  const splitSize = dataset[config.eval.split].count;
+  store.prepare(config, opts.forceNew);
 
   let before: RunMeta | undefined;
   try {
@@ -92,23 +97,49 @@ function openLocked(config: ExperimentConfig, opts: OpenOptions, command: string
     // The checkpoints' manifests still carry the data fingerprint, and they are checked below.
     notes.push(`${(e as Error).message}; it is rewritten now`);
   }
-  if (before && state.lines.size && before.datasetFingerprint !== dataset.fingerprint) {
+  // The data is loaded (and hashed) when a job is to run, or now when its files changed since the run recorded their fingerprint.
+  let dataset: SharedDataset | undefined;
+  const load = () => (dataset ??= loadShared(source));
+  const known = before?.dataStamp === dataStamp && Number.isInteger(before.splitSize) ? before : undefined;
+  const fingerprint = known ? known.datasetFingerprint : load().fingerprint;
+  const splitSize = known ? known.splitSize : load()[config.eval.split].count;
+  const where = { splitSize, shard: opts.shard, ...(opts.stage === 'train' ? { stage: opts.stage } : {}) };
+  // Streamed (tally.ts): a resume with nothing left to do is decided without holding the grid or the lines.
+  const tally = tallyRun(store, config, where, { train: true });
+  if (tally.droppedTornLine) store.log('dropped a torn last line of results.jsonl (a crash mid-write)');
+  const storedJobs = tally.seconds.size + tally.erroredLines.size;
+
+  if (before && storedJobs && before.datasetFingerprint !== fingerprint) {
     throw new GlanceError(
       'STORE_CONFLICT',
-      `the data under ${opts.out} changed: its ${state.lines.size} stored jobs ran on data ${before.datasetFingerprint}, ` +
-        `${config.dataDir ?? config.dataset} is now ${dataset.fingerprint}`,
+      `the data under ${opts.out} changed: its ${storedJobs} stored jobs ran on data ${before.datasetFingerprint}, ` +
+        `${config.dataDir ?? config.dataset} is now ${fingerprint}`,
       'restore the dataset the run used (glance data check shows its fingerprint), or start afresh with --force-new or another --out',
     );
   }
 
-  // Lines of another experiment's grid (the whole grid: a store may hold several shards' jobs).
-  const grid = buildJobs(config, splitSize);
-  store.checkJobIds(state.lines, new Set(grid.map((j) => j.id)));
+  // Nothing left: every job stored as done, no line of another grid, every training with its record (its checkpoint is checked below).
+  let finished =
+    !opts.reuseCheckpoints.length &&
+    tally.left.length + tally.errored.length + tally.unmatched === 0 &&
+    tally.doneTrainings.every((j) => !!(tally.trainLines.get(j.id)?.train as TrainRecord | undefined)?.checkpoint);
+  // A finished run's checkpoints are verified now; one that is gone means a training to run again after all.
+  if (finished && verifyTrainedCheckpoints(store, tally.trainLines as ReadonlyMap<string, JobLine>, tally.doneTrainings, config, fingerprint) > 0) finished = false;
+  let state: StoreState | undefined;
+  let jobs: Job[] | undefined;
+  if (!finished) {
+    state = store.read({ summary: true, train: true });
+    const grid = buildJobs(config, splitSize);
+    // Lines of another experiment's grid (the whole grid: a store may hold several shards' jobs).
+    store.checkJobIds(state.lines, new Set(grid.map((j) => j.id)));
+    jobs = jobsOfGrid(grid, where);
+  }
 
   const versions = libraryVersions();
   const meta: RunMeta = {
     splitSize,
-    datasetFingerprint: dataset.fingerprint,
+    datasetFingerprint: fingerprint,
+    dataStamp,
     command,
     shard: opts.shard,
     ...(opts.stage === 'train' ? { stage: opts.stage } : {}),
@@ -116,19 +147,52 @@ function openLocked(config: ExperimentConfig, opts: OpenOptions, command: string
     commit: gitCommit(),
     machine: machineInfo(),
   };
-  const jobs = jobsOfGrid(grid, meta);
   writeMeta(opts.out, meta);
 
   if (config.eval.limit !== undefined && config.eval.limit > splitSize) {
     notes.push(`--eval-limit ${config.eval.limit} is more than the ${splitSize} images of the ${config.eval.split} split: evaluating on all ${splitSize}`);
   }
+  if (!state || !jobs) {
+    const total = tally.ofKind.train + tally.ofKind.eval;
+    // The grid and the lines, should a caller still want them (the queue submitter does).
+    let built: { state: StoreState; jobs: Job[] } | undefined;
+    const build = () => (built ??= { state: store.read({ summary: true, train: true }), jobs: jobsOfGrid(buildJobs(config, splitSize), where) });
+    return {
+      store,
+      meta,
+      get dataset() {
+        return load();
+      },
+      versions,
+      lock,
+      notes,
+      finished: { total },
+      get state() {
+        return build().state;
+      },
+      get jobs() {
+        return build().jobs;
+      },
+    };
+  }
   for (const from of opts.reuseCheckpoints) {
-    const reused = reuseCheckpoints(jobs, config, dataset.fingerprint, from, store, state);
+    const reused = reuseCheckpoints(jobs, config, fingerprint, from, store, state);
     for (const id of reused) store.log(`reused ${id} from ${from}`);
     if (!reused.length) notes.push(`--reuse-checkpoints ${from}: no model there matches this run (model, seed, training settings and data), nothing reused`);
   }
-  verifyTrainedCheckpoints(store, state, jobs, config, dataset.fingerprint);
-  return { store, state, meta, jobs, dataset, versions, lock, notes };
+  verifyTrainedCheckpoints(store, state.lines, jobs, config, fingerprint);
+  return {
+    store,
+    state,
+    meta,
+    jobs,
+    get dataset() {
+      return load();
+    },
+    versions,
+    lock,
+    notes,
+  };
 }
 
 /**
@@ -148,13 +212,9 @@ interface Verified {
 
 function stampOf(dir: string, name: string): Stamp | undefined {
   const f = checkpointFiles(dir, name);
-  try {
-    const m = statSync(f.manifest);
-    const w = statSync(f.weights);
-    return [m.size, m.mtimeMs, w.size, w.mtimeMs];
-  } catch {
-    return undefined;
-  }
+  const m = statSync(f.manifest, { throwIfNoEntry: false });
+  const w = m && statSync(f.weights, { throwIfNoEntry: false });
+  return m && w ? [m.size, m.mtimeMs, w.size, w.mtimeMs] : undefined;
 }
 
 function readVerified(file: string, key: string): Record<string, Stamp> {
@@ -170,24 +230,29 @@ function readVerified(file: string, key: string): Record<string, Stamp> {
  * Every training the store counts as done whose checkpoint is there must load as
  * this run's model: intact (size, SHA-256), of its seed, run and data. A damaged or
  * foreign one is refused with how to recover; one that is gone is trained again
- * by the scheduler, as before. A model taken with --reuse-checkpoints (its line
- * says from where) is relabelled as this run's, so evaluation accepts it.
- * Checkpoints verified before and unchanged since (VERIFIED_FILE) are not read again.
+ * by the scheduler, as before (returns how many are gone). A model taken with
+ * --reuse-checkpoints (its line says from where) is relabelled as this run's, so
+ * evaluation accepts it. Checkpoints verified before and unchanged since
+ * (VERIFIED_FILE) are not read again.
  */
-function verifyTrainedCheckpoints(store: RunStore, state: StoreState, jobs: Job[], config: ExperimentConfig, fingerprint: string): void {
+function verifyTrainedCheckpoints(store: RunStore, lines: ReadonlyMap<string, JobLine>, jobs: readonly Job[], config: ExperimentConfig, fingerprint: string): number {
   const hash = configHash(config);
   const file = join(store.dir, VERIFIED_FILE);
   const key = `${hash}/${fingerprint}`;
   const known = readVerified(file, key);
   const stamps: Record<string, Stamp> = {};
   let changed = false;
+  let gone = 0;
   for (const job of jobs) {
     if (job.kind !== 'train') continue;
-    const line = state.lines.get(job.id);
+    const line = lines.get(job.id);
     if (line?.status !== 'done' || !line.train) continue;
     const name = line.train.checkpoint;
     const before = stampOf(store.checkpointDir, name);
-    if (!before && !checkpointExists(store.checkpointDir, name)) continue;
+    if (!before && !checkpointExists(store.checkpointDir, name)) {
+      gone++;
+      continue;
+    }
     const old = known[name];
     if (before && old && before.every((x, i) => x === old[i])) {
       stamps[name] = old;
@@ -215,4 +280,5 @@ function verifyTrainedCheckpoints(store: RunStore, state: StoreState, jobs: Job[
     changed = true;
   }
   if (changed || Object.keys(known).length !== Object.keys(stamps).length) writeAtomic(file, JSON.stringify({ key, stamps } satisfies Verified) + '\n');
+  return gone;
 }

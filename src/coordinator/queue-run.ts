@@ -77,13 +77,13 @@ function gridOf(meta: RunMeta): QueueJobData['grid'] {
 export async function submitRun(config: ExperimentConfig, opts: SubmitOptions & FollowOptions, io: QueueIo): Promise<QueueRunResult> {
   // Redis first: an unreachable server is said before anything is opened or written.
   await checkRedis(opts.redis);
-  const { store, state, meta, jobs, dataset, versions, lock, notes } = openRun(config, opts, io.command);
+  const { store, state, meta, jobs, versions, lock, notes } = openRun(config, opts, io.command);
   try {
     for (const n of notes) {
       store.log(n);
       console.error(`note: ${n}`);
     }
-    return await submitOpened(config, opts, io, { store, state, meta, jobs, fingerprint: dataset.fingerprint, versions });
+    return await submitOpened(config, opts, io, { store, state, meta, jobs, fingerprint: meta.datasetFingerprint, versions });
   } finally {
     lock.release();
   }

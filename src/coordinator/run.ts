@@ -12,7 +12,7 @@ import { openRun } from './open-run.js';
 import { WorkerPool } from './pool.js';
 import { ProgressView, type ProgressMode } from './progress.js';
 import { RunningFile } from './running.js';
-import { runJobs, type Executor, type RunSummary } from './scheduler.js';
+import { nothingToRun, runJobs, type Executor, type RunEvent, type RunSummary } from './scheduler.js';
 
 export interface RunIo {
   mode: ProgressMode;
@@ -21,19 +21,23 @@ export interface RunIo {
 }
 
 export async function runExperiment(config: ExperimentConfig, opts: RunOptions, io: RunIo): Promise<RunSummary> {
-  const { store, state, jobs, dataset, versions, lock, notes } = openRun(config, opts, io.command);
-  store.log(`run: ${jobs.length} jobs, ${opts.workers} workers${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}${opts.stage === 'train' ? ', training only' : ''}`);
+  const opened = openRun(config, opts, io.command);
+  const { store, versions, lock, notes, finished } = opened;
+  store.log(`run: ${finished?.total ?? opened.jobs.length} jobs, ${opts.workers} workers${opts.shard ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}${opts.stage === 'train' ? ', training only' : ''}`);
 
+  // Loaded now when there is work (a data error is said before any job starts); a finished run never loads it.
+  if (!finished) void opened.dataset;
   // Made when a job is to run: a resume with nothing left starts no worker thread.
   let pool: WorkerPool | undefined;
   let closing: Promise<void> | undefined;
   const exec: Executor = {
-    run: (job, onProgress) => (pool ??= new WorkerPool({ workers: opts.workers, dataset, backend: config.backend, config, checkpointDir: store.checkpointDir, versions })).run(job, onProgress),
+    run: (job, onProgress) => (pool ??= new WorkerPool({ workers: opts.workers, dataset: opened.dataset, backend: config.backend, config, checkpointDir: store.checkpointDir, versions })).run(job, onProgress),
   };
   const closePool = () => (closing ??= pool?.close() ?? Promise.resolve());
   const stored = new Map<string, number>();
-  for (const l of state.lines.values()) if (l.status === 'done') stored.set(l.jobId, l.seconds);
-  const view = new ProgressView(io.mode, { runDir: opts.out, eta: { jobs, config, workers: opts.workers, stored } });
+  if (!finished) for (const l of opened.state.lines.values()) if (l.status === 'done') stored.set(l.jobId, l.seconds);
+  // A finished run's ETA is that of no job left.
+  const view = new ProgressView(io.mode, { runDir: opts.out, eta: { jobs: finished ? [] : opened.jobs, config, workers: opts.workers, stored } });
   // Limits as used and what was not reused: said even with --quiet, an event with --json.
   for (const n of notes) {
     store.log(n);
@@ -67,30 +71,33 @@ export async function runExperiment(config: ExperimentConfig, opts: RunOptions, 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const summary = await runJobs(jobs, store, state, exec, {
-      retries: 1,
-      concurrency: opts.workers,
-      signal: abort.signal,
-      // A training job counts as done only while its checkpoint is there.
-      isStillDone: (job, line) => job.kind !== 'train' || (line.status === 'done' && !!line.train && checkpointExists(store.checkpointDir, line.train.checkpoint)),
-      onEvent: (e) => {
-        view.handle(e);
-        running.handle(e);
-        const backend = e.type === 'job-done' ? (e.outcome.train?.backend ?? e.outcome.results?.[0]?.backend) : undefined;
-        if (backend && !hinted && config.backend === 'auto' && backend.name === 'wasm') {
-          hinted = true;
-          view.note(NATIVE_HINT);
-        }
-        if (e.type === 'job-error' && !diskFull && /\b(ENOSPC|EDQUOT)\b/.test(e.error)) {
-          // The machine's limit, not the job's fault: said once, with what to do, where a person looks.
-          diskFull = true;
-          const text = `${e.job.id}: no space left on the device (${e.error.split('\n')[0]}); free some space, then the same command resumes`;
-          view.urgent(text, 'notice', { job: e.job.id });
-        }
-        if (e.type === 'job-error') store.log(`error ${e.job.id} attempt ${e.attempt}: ${e.error}`);
-        if (e.type === 'job-done') store.log(`done ${e.job.id} in ${e.seconds.toFixed(1)} s`);
-      },
-    });
+    const onEvent = (e: RunEvent) => {
+      view.handle(e);
+      running.handle(e);
+      const backend = e.type === 'job-done' ? (e.outcome.train?.backend ?? e.outcome.results?.[0]?.backend) : undefined;
+      if (backend && !hinted && config.backend === 'auto' && backend.name === 'wasm') {
+        hinted = true;
+        view.note(NATIVE_HINT);
+      }
+      if (e.type === 'job-error' && !diskFull && /\b(ENOSPC|EDQUOT)\b/.test(e.error)) {
+        // The machine's limit, not the job's fault: said once, with what to do, where a person looks.
+        diskFull = true;
+        const text = `${e.job.id}: no space left on the device (${e.error.split('\n')[0]}); free some space, then the same command resumes`;
+        view.urgent(text, 'notice', { job: e.job.id });
+      }
+      if (e.type === 'job-error') store.log(`error ${e.job.id} attempt ${e.attempt}: ${e.error}`);
+      if (e.type === 'job-done') store.log(`done ${e.job.id} in ${e.seconds.toFixed(1)} s`);
+    };
+    const summary = finished
+      ? nothingToRun(finished.total, onEvent)
+      : await runJobs(opened.jobs, store, opened.state, exec, {
+          retries: 1,
+          concurrency: opts.workers,
+          signal: abort.signal,
+          // A training job counts as done only while its checkpoint is there.
+          isStillDone: (job, line) => job.kind !== 'train' || (line.status === 'done' && !!line.train && checkpointExists(store.checkpointDir, line.train.checkpoint)),
+          onEvent,
+        });
     store.log(`end: ${summary.done}/${summary.total} done, ${summary.errored.length} errored, ${summary.blocked.length} blocked${summary.interrupted ? ', interrupted' : ''}`);
     return summary;
   } finally {

@@ -143,3 +143,11 @@ export async function runJobs(jobs: Job[], store: RunStore, state: StoreState, e
   emit({ type: 'end', summary });
   return summary;
 }
+
+/** What runJobs says of a run whose every job is stored and holds (open-run.ts decided so without the grid). */
+export function nothingToRun(total: number, emit: (e: RunEvent) => void): RunSummary {
+  const summary: RunSummary = { total, done: total, ranNow: 0, skipped: total, errored: [], blocked: [], interrupted: false, seconds: 0 };
+  emit({ type: 'start', total, done: total, toRun: 0 });
+  emit({ type: 'end', summary });
+  return summary;
+}

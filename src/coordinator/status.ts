@@ -13,12 +13,12 @@ import { configHash } from '../experiments/config-hash.js';
 import type { Job } from '../experiments/grid.js';
 import { checkpointName } from '../experiments/models.js';
 import { checkpointExists, loadCheckpoint } from '../training/checkpoint.js';
-import { etaSeconds, tallyRate, type Measured, type RunningJob } from './eta.js';
+import { etaSeconds, type RunningJob } from './eta.js';
 import { duration } from './progress.js';
-import { forEachJobOfRun, readMeta } from './meta.js';
+import { readMeta } from './meta.js';
 import { isAlive, readRunning } from './running.js';
-import type { LineSummary } from './store-lines.js';
 import { RunStore } from './store.js';
+import { tallyRun } from './tally.js';
 
 export type RunState = 'running' | 'finished' | 'interrupted' | 'died' | 'stopped' | 'not started';
 
@@ -87,52 +87,17 @@ export function statusText(dir: string): string {
   const { config, pack } = store.readStored();
   const meta = readMeta(dir);
   if (!meta) throw new GlanceError('STORE_INVALID', `${dir}: no meta.json`, 'the run never started; run it again');
-  // The lines and the grid are each visited once and kept only as much as status needs: at 100,000 jobs, what is kept is what costs.
-  const seconds = new Map<string, number>();
-  const erroredLines = new Map<string, LineSummary>();
-  // Elapsed: from the first stored job's start (its end minus its seconds), or this coordinator's start, to now or the last line.
   const running = readRunning(dir);
-  let first = running?.since ? Date.parse(running.since) : Infinity;
-  let last = -Infinity;
-  store.scan(
-    (line) => {
-      const l = line as unknown as LineSummary;
-      if (l.status === 'done') {
-        // NaN when a line of an older glance has no time: still done, measuring nothing.
-        seconds.set(l.jobId, l.seconds ?? NaN);
-        erroredLines.delete(l.jobId);
-      } else {
-        erroredLines.set(l.jobId, l);
-        seconds.delete(l.jobId);
-      }
-      const at = Date.parse(l.at);
-      if (!Number.isFinite(at)) return;
-      first = Math.min(first, at - 1000 * (l.status === 'done' ? l.seconds : 0));
-      last = Math.max(last, at);
-    },
-    { summary: true },
-  );
   const now = Date.now();
   const runningNow = new Map((running?.jobs ?? []).map((r) => [r.id, r]));
   const runningJobs: RunningJob[] = [];
-  const doneTrainings: Job[] = [];
-  const errored: Job[] = [];
-  const leftJobs: Job[] = [];
-  const rates = new Map<string, Measured>();
-  const doneOfKind = { train: 0, eval: 0 };
-  const ofKind = { train: 0, eval: 0 };
-  forEachJobOfRun(config, meta, (j) => {
-    ofKind[j.kind]++;
-    const s = seconds.get(j.id);
-    if (s !== undefined) {
-      doneOfKind[j.kind]++;
-      tallyRate(rates, j, s, config);
-      if (j.kind === 'train') doneTrainings.push(j);
-    } else if (erroredLines.has(j.id)) errored.push(j);
-    else leftJobs.push(j);
-    const r = runningNow.size ? runningNow.get(j.id) : undefined;
+  const onJob = (j: Job) => {
+    const r = runningNow.get(j.id);
     if (r) runningJobs.push({ job: j, fraction: r.progress?.fraction ?? 0, elapsed: (now - Date.parse(r.started)) / 1000 });
-  });
+  };
+  const { ofKind, doneOfKind, seconds, erroredLines, doneTrainings, errored, left: leftJobs, rates, last, ...tally } = tallyRun(store, config, meta, { times: true, ...(runningNow.size ? { onJob } : {}) });
+  // Elapsed: from the first stored job's start (its end minus its seconds), or this coordinator's start, to now or the last line.
+  const first = Math.min(tally.first, running?.since ? Date.parse(running.since) : Infinity);
   const total = ofKind.train + ofKind.eval;
   const doneCount = doneOfKind.train + doneOfKind.eval;
   const out = [`${dir}: ${config.preset}, ${total} jobs: ${doneCount} done, ${errored.length} errored, ${leftJobs.length} left`];

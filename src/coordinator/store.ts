@@ -23,7 +23,7 @@
  * job id, so status and report work on it; a resume is refused when it holds
  * packed training, since those models were computed differently.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, truncateSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, renameSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { GlanceError } from '../errors.js';
 import { appendLine, readJson, writeAtomic } from '../data/durable.js';
@@ -131,8 +131,15 @@ export class RunStore {
     writeAtomic(this.configFile, JSON.stringify(stored, null, 2) + '\n');
   }
 
-  /** Creates the store, or checks that an existing one holds the same experiment and can be resumed. */
+  /** Creates the store, or checks that an existing one holds the same experiment and can be resumed; then reads it. */
   open(config: ExperimentConfig, forceNew: boolean): StoreState {
+    this.prepare(config, forceNew);
+    // A resume needs which jobs are stored and the trainings' records, not the results (most of the bytes).
+    return this.read({ summary: true, train: true });
+  }
+
+  /** open() without reading the lines: a caller that streams them (tally.ts) reads them itself, as their writer. */
+  prepare(config: ExperimentConfig, forceNew: boolean): void {
     mkdirSync(this.checkpointDir, { recursive: true });
     this.writer = true;
     if (!this.exists() && !forceNew && existsSync(this.resultsFile)) this.adoptOrphanLines(config);
@@ -161,8 +168,6 @@ export class RunStore {
       this.writeConfig(config);
     }
     this.hash = configHash(config);
-    // A resume needs which jobs are stored and the trainings' records, not the results (most of the bytes).
-    return this.read({ summary: true, train: true });
   }
 
   /** Opens a store that exists, as the one process that writes it (queue collect): its config as stored. */
@@ -181,15 +186,17 @@ export class RunStore {
   private adoptOrphanLines(config: ExperimentConfig): void {
     const want = configHash(config);
     const hashes = new Map<string, number>();
-    for (const text of readFileSync(this.resultsFile, 'utf8').split('\n')) {
-      let line: JobLine | undefined;
+    // Streamed, as every read of the store: a lost config.json may leave a file of gigabytes.
+    scanLines(this.resultsFile, (buf, start, end) => {
+      if (isBlank(buf, start, end)) return;
+      let hash: string;
       try {
-        line = text.trim() ? (JSON.parse(text) as JobLine) : undefined;
+        hash = summarizeLine(buf, start, end).configHash ?? 'none';
       } catch {
-        line = undefined;
+        return;
       }
-      if (line) hashes.set(line.configHash ?? 'none', (hashes.get(line.configHash ?? 'none') ?? 0) + 1);
-    }
+      hashes.set(hash, (hashes.get(hash) ?? 0) + 1);
+    });
     if (!hashes.size) return;
     const others = [...hashes].filter(([h]) => h !== want);
     if (others.length) {

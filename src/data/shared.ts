@@ -6,6 +6,7 @@
  * [0,1] float32 on demand.
  */
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { readMaybeGzip, parseIdxImages, parseIdxLabels } from './idx.js';
 import type { DatasetSource } from './registry.js';
 import { errors } from '../errors.js';
@@ -66,6 +67,21 @@ export function loadShared(source: DatasetSource): SharedDataset {
     all.update(sha256[f]);
   }
   return { name: source.name, fingerprint: all.digest('hex').slice(0, 16), sha256, train, test };
+}
+
+/**
+ * The dataset's four files by path, size and modification time, hashed: a resume
+ * whose data has the stamp its run recorded takes the fingerprint recorded with
+ * it instead of reading and hashing the files again (open-run.ts); a file
+ * replaced or rewritten gets a new stamp and is hashed.
+ */
+export function datasetStamp(source: DatasetSource): string {
+  const h = createHash('sha256');
+  for (const f of Object.values(source.files).sort()) {
+    const s = statSync(f);
+    h.update(`${f}\0${s.size}\0${s.mtimeMs}\0`);
+  }
+  return h.digest('hex').slice(0, 16);
 }
 
 /** A worker's window on one split: no copy of the pixels, float batches on demand. */
