@@ -73,6 +73,12 @@ describe('scanLines', () => {
       const { jobId, status, seconds, attempt, at, configHash, error, train: t } = l;
       return JSON.parse(JSON.stringify({ jobId, status, seconds, attempt, at, configHash, error, ...(withTrain && String(jobId).startsWith('train/') ? { train: t } : {}) }));
     };
+    // A training's checkpoint name alone, unless the record says more (a reused model): then the whole record.
+    const one = (l: unknown) => Buffer.from(JSON.stringify(l));
+    const t = one(variants[7]);
+    expect(summarizeLine(t, 0, t.length, { checkpoint: true }).train).toEqual({ checkpoint: 'NormalNet-seed1' });
+    const reused = one({ ...variants[7], train: { ...train, reusedFrom: 'runs/a/checkpoints' } });
+    expect(summarizeLine(reused, 0, reused.length, { checkpoint: true }).train).toEqual({ ...train, reusedFrom: 'runs/a/checkpoints' });
     // Every line between others, so a search that ran past its line's end would find the neighbours' keys.
     const texts = variants.map((v) => JSON.stringify(v));
     const buf = Buffer.from(texts.map((t) => `${t}\n${JSON.stringify(base)}`).join('\n'));
@@ -125,7 +131,7 @@ describe('tallyRun', () => {
     store.append({ jobId: jobs[20].id, status: 'errored', error: 'bang', attempt: 2, at: '2026-12-01T00:01:00.000Z' });
     writeFileSync(store.resultsFile, JSON.stringify({ ...evalLine('eval/of-an-older-glance', 10), configHash: undefined }) + '\n', { flag: 'a' });
 
-    const t = tallyRun(new RunStore(dir), config, { splitSize: 10000 }, { train: true, times: true });
+    const t = tallyRun(new RunStore(dir), config, { splitSize: 10000 }, { train: true, times: true, rates: true });
     const { lines } = new RunStore(dir).read();
     const done = jobs.filter((j) => lines.get(j.id)?.status === 'done');
     expect(t.doneOfKind.train + t.doneOfKind.eval).toBe(done.length);

@@ -95,7 +95,7 @@ export function statusText(dir: string): string {
     const r = runningNow.get(j.id);
     if (r) runningJobs.push({ job: j, fraction: r.progress?.fraction ?? 0, elapsed: (now - Date.parse(r.started)) / 1000 });
   };
-  const { ofKind, doneOfKind, seconds, erroredLines, doneTrainings, errored, left: leftJobs, rates, last, ...tally } = tallyRun(store, config, meta, { times: true, ...(runningNow.size ? { onJob } : {}) });
+  const { ofKind, doneOfKind, seconds, erroredLines, doneTrainings, errored, left: leftJobs, rates, last, ...tally } = tallyRun(store, config, meta, { times: true, rates: true, ...(runningNow.size ? { onJob } : {}) });
   // Elapsed: from the first stored job's start (its end minus its seconds), or this coordinator's start, to now or the last line.
   const first = Math.min(tally.first, running?.since ? Date.parse(running.since) : Infinity);
   const total = ofKind.train + ofKind.eval;

@@ -117,7 +117,12 @@ const HASH_KEY = HASH.subarray(1);
 const [QUOTE, BACKSLASH, COMMA, CLOSE] = [0x22, 0x5c, 0x2c, 0x7d];
 
 /** Whether buf[at, end) begins with `prefix`. */
-const startsAt = (buf: Buffer, at: number, end: number, prefix: Buffer) => at + prefix.length <= end && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+function startsAt(buf: Buffer, at: number, end: number, prefix: Buffer): boolean {
+  if (at + prefix.length > end) return false;
+  // A loop, not Buffer.compare: for a few bytes, the call into C++ costs more than the comparison.
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
+}
 
 /**
  * A done line's summary from its first and last bytes, as the scheduler writes
@@ -158,19 +163,44 @@ function summarizeDone(buf: Buffer, start: number, end: number): LineSummary | u
   return s;
 }
 
+const CHECKPOINT_KEY = Buffer.from('"checkpoint":"');
+const REUSED_KEY = Buffer.from('"reusedFrom"');
+
+/** A training line's checkpoint name from its first bytes, unless the line says more that a reader needs (a reused model). */
+function checkpointOf(buf: Buffer, start: number, end: number): string | undefined {
+  const line = buf.subarray(start, end);
+  const at = line.subarray(0, 512).indexOf(CHECKPOINT_KEY);
+  if (at === -1 || line.indexOf(REUSED_KEY) !== -1) return undefined;
+  const from = at + CHECKPOINT_KEY.length;
+  const to = line.indexOf(QUOTE, from);
+  if (to === -1) return undefined;
+  for (let i = from; i < to; i++) if (line[i] === BACKSLASH) return undefined;
+  return line.toString('utf8', from, to);
+}
+
 /**
  * A line's summary. A done line as the scheduler writes it is read from its first
- * and last bytes alone; an errored line, one of another layout and, with
- * `train`, a training's line (whose record a resume needs) are parsed whole.
+ * and last bytes alone; an errored line and one of another layout are parsed
+ * whole. A training's line carries its record with `train` (parsed whole), or
+ * only its checkpoint name with `checkpoint` (read from its bytes when it can be).
  */
-export function summarizeLine(buf: Buffer, start: number, end: number, opts: { train?: boolean } = {}): LineSummary {
+export function summarizeLine(buf: Buffer, start: number, end: number, opts: { train?: boolean; checkpoint?: boolean } = {}): LineSummary {
   const fast = summarizeDone(buf, start, end);
-  if (fast && !(opts.train && fast.jobId.startsWith('train/'))) return fast;
+  const training = fast?.jobId.startsWith('train/') && (opts.train || opts.checkpoint);
+  if (fast && !training) return fast;
+  // A packed training of an older glance keeps its records as `trains`: parsed whole below.
+  if (fast && opts.checkpoint && !opts.train && !fast.jobId.includes('/seeds')) {
+    const checkpoint = checkpointOf(buf, start, end);
+    if (checkpoint !== undefined) {
+      fast.train = { checkpoint };
+      return fast;
+    }
+  }
   const l = parseLine<LineSummary & Record<string, unknown>>(buf, start, end, { results: false });
   const s: LineSummary = { jobId: l.jobId, status: l.status, seconds: l.seconds, attempt: l.attempt, at: l.at };
   if (l.configHash !== undefined) s.configHash = l.configHash;
   if (l.error !== undefined) s.error = l.error;
-  if (opts.train && typeof l.jobId === 'string' && l.jobId.startsWith('train/')) {
+  if ((opts.train || opts.checkpoint) && typeof l.jobId === 'string' && l.jobId.startsWith('train/')) {
     // A store of format 1 keeps a packed training's records as `trains` (store.ts reads them per seed).
     if (l.train !== undefined) s.train = l.train;
     if (l.trains !== undefined) (s as unknown as Record<string, unknown>).trains = l.trains;

@@ -68,6 +68,8 @@ export interface ReadOptions {
   results?: boolean;
   summary?: boolean;
   train?: boolean;
+  /** With `summary`: a training's checkpoint name only, where its record says nothing more a resume needs (store-lines.ts). */
+  checkpoint?: boolean;
 }
 
 const CONFIG_FIX = 'use another --out, or --force-new to start this run afresh';
@@ -242,7 +244,7 @@ export class RunStore {
       if (bad) throw damaged(bad);
       let parsed: JobLine;
       try {
-        parsed = opts.summary ? (summarizeLine(buf, start, stop, { train: opts.train }) as JobLine) : parseLine<JobLine>(buf, start, stop, { results: withResults });
+        parsed = opts.summary ? (summarizeLine(buf, start, stop, { train: opts.train, checkpoint: opts.checkpoint }) as JobLine) : parseLine<JobLine>(buf, start, stop, { results: withResults });
       } catch {
         bad = { offset, lineNo };
         return;

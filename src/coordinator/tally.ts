@@ -22,14 +22,14 @@ export interface RunTally {
   seconds: Map<string, number>;
   /** Every stored job id whose last line is an error, and that line. */
   erroredLines: Map<string, LineSummary>;
-  /** With `train`: the done trainings' lines, with their records (checkpoint name, history). */
+  /** With `train`: the done trainings' lines with their checkpoint names (whole records where a model was reused). */
   trainLines: Map<string, LineSummary>;
   doneTrainings: TrainJob[];
   errored: Job[];
   left: Job[];
   /** Stored job ids that are not jobs of this run (another experiment's, another shard's, or of an older glance). */
   unmatched: number;
-  /** Work per second of each kind of job, from the done ones (eta.ts). */
+  /** With `rates`: work per second of each kind of job, from the done ones (eta.ts). */
   rates: Map<string, Measured>;
   /** With `times`: the earliest start (a line's time minus its seconds) and the latest line time, in ms; ±Infinity when none. */
   first: number;
@@ -41,7 +41,7 @@ export function tallyRun(
   store: RunStore,
   config: ExperimentConfig,
   meta: Pick<RunMeta, 'splitSize' | 'shard' | 'stage'>,
-  opts: { train?: boolean; times?: boolean; onJob?: (job: Job) => void } = {},
+  opts: { train?: boolean; times?: boolean; rates?: boolean; onJob?: (job: Job) => void } = {},
 ): RunTally {
   const seconds = new Map<string, number>();
   const erroredLines = new Map<string, LineSummary>();
@@ -66,7 +66,7 @@ export function tallyRun(
       first = Math.min(first, at - 1000 * (l.status === 'done' && l.seconds > 0 ? l.seconds : 0));
       last = Math.max(last, at);
     },
-    { summary: true, train: opts.train },
+    { summary: true, checkpoint: opts.train },
   );
   const t: RunTally = {
     ofKind: { train: 0, eval: 0 },
@@ -90,7 +90,7 @@ export function tallyRun(
     if (s !== undefined) {
       matched++;
       t.doneOfKind[j.kind]++;
-      tallyRate(t.rates, j, s, config);
+      if (opts.rates) tallyRate(t.rates, j, s, config);
       if (j.kind === 'train') t.doneTrainings.push(j);
     } else if (erroredLines.has(j.id)) {
       matched++;
