@@ -3,7 +3,11 @@
  * environment before `@tensorflow/tfjs-node` loads: one intra-op and one inter-op
  * thread per TensorFlow instance, so that N worker threads use N cores (two intra-op
  * threads in one worker ran slower than one). Also quiets TensorFlow's
- * C++ INFO/WARNING logging, since nothing below the CLI prints.
+ * C++ INFO/WARNING logging, since nothing below the CLI prints: all of it but
+ * TensorFlow 2.21's "oneDNN custom operations are on" line, which it logs
+ * through absl before its own logging reads the level (no variable stops it).
+ * The pool, the gallery and the queue worker call this before their workers
+ * load tfjs-node.
  *
  * Caveat: TensorFlow reads these with getenv(). In the main thread, writing
  * process.env reaches getenv(); in a worker thread it does NOT, unless the worker

@@ -18,6 +18,7 @@ import type { GalleryOutcome, GalleryTask } from '../workers/protocol.js';
 import { workerScript } from '../workers/spawn.js';
 import { RunStore, type JobLine } from './store.js';
 import { GALLERY_FILE, reportDir } from './write-report.js';
+import { configureNativeThreads } from '../backend/native-env.js';
 
 export interface GalleryOptions {
   reportsRoot?: string;
@@ -83,9 +84,7 @@ export async function writeGallery(runDir: string, opts: GalleryOptions = {}): P
 
 function inWorker(task: GalleryTask): Promise<GalleryOutcome> {
   // One TensorFlow thread, as the pool's workers (pool.ts): the machine is shared.
-  process.env.TF_NUM_INTRAOP_THREADS ??= '1';
-  process.env.TF_NUM_INTEROP_THREADS ??= '1';
-  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  configureNativeThreads();
   const script = workerScript('../workers/gallery-entry.js', import.meta.url);
   return new Promise((resolve, reject) => {
     const worker = new Worker(script.filename, { argv: script.argv, workerData: task });

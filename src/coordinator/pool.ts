@@ -13,6 +13,7 @@ import type { BackendChoice, JobOutcome, JobProgress } from '../experiments/type
 import { workerScript } from '../workers/spawn.js';
 import type { WorkerInit, WorkerTask } from '../workers/protocol.js';
 import type { Executor } from './scheduler.js';
+import { configureNativeThreads } from '../backend/native-env.js';
 
 /** What a task needs besides its job: the run it belongs to. */
 export interface TaskContext {
@@ -33,9 +34,7 @@ export class WorkerPool implements Executor {
   constructor(private readonly opts: PoolOptions) {
     // One TensorFlow thread per worker, so N workers use N cores. TensorFlow reads
     // these from the process environment, which only the main thread can set.
-    process.env.TF_NUM_INTRAOP_THREADS ??= '1';
-    process.env.TF_NUM_INTEROP_THREADS ??= '1';
-    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+    configureNativeThreads();
     const script = workerScript('../workers/entry.js', import.meta.url);
     const init: WorkerInit = { dataset: opts.dataset, backend: opts.backend };
     this.piscina = new Piscina({

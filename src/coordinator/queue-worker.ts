@@ -34,6 +34,7 @@ import {
   type QueueJobResult,
   type RedisTarget,
 } from './queue.js';
+import { configureNativeThreads } from '../backend/native-env.js';
 
 export interface QueueWorkerOptions {
   redis: RedisTarget;
@@ -52,7 +53,7 @@ const PROGRESS_EVERY_MS = 500;
 export async function runQueueWorker(opts: QueueWorkerOptions): Promise<{ done: number; failed: number }> {
   await checkRedis(opts.redis);
   // Native TensorFlow reads these when the first worker thread loads it.
-  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  configureNativeThreads();
   const connection = connectionOf(opts.redis);
   const name = workerName();
   const producer = new Queue(opts.queue, { connection });
