@@ -112,11 +112,19 @@ function mergeLocked(dirs: string[], out: string, opts: MergeOptions): MergeResu
     throw new GlanceError('STORE_CONFLICT', `${out} already holds a different experiment`, 'choose another --out');
   }
   mkdirSync(target.checkpointDir, { recursive: true });
-  const merged = new Map<string, JobLine>(target.exists() ? target.read().lines : []);
+  // Which store's line stands for each job: the target's, then each store's in turn, a done line
+  // never replaced. Found from summaries, then copied in a second pass: a merge of a million lines
+  // holds which line won, not the lines.
+  const sources = target.exists() ? [target, ...stores] : stores;
+  const merged = new Map<string, { source: number; seq: number; status: JobLine['status'] }>();
+  sources.forEach((s, source) => {
+    // The last line of a job in one store is the one that counts (scan visits them in order).
+    const last = new Map<string, { seq: number; status: JobLine['status'] }>();
+    let seq = 0;
+    s.scan((l) => last.set(l.jobId, { seq: seq++, status: l.status }), { summary: true });
+    for (const [id, w] of last) if (merged.get(id)?.status !== 'done') merged.set(id, { source, ...w });
+  });
   for (const s of stores) {
-    for (const [id, line] of s.read().lines) {
-      if (merged.get(id)?.status !== 'done') merged.set(id, line);
-    }
     if (existsSync(s.checkpointDir)) {
       // Weights before manifests: a manifest's presence means its weights are complete.
       const files = readdirSync(s.checkpointDir).filter((f) => !f.endsWith('.tmp')).sort((a, b) => Number(a.endsWith('.json')) - Number(b.endsWith('.json')));
@@ -126,7 +134,16 @@ function mergeLocked(dirs: string[], out: string, opts: MergeOptions): MergeResu
     }
   }
   // Results first, config last: a directory with a config.json is a run, and its results are complete by then.
-  target.writeLines(merged.values());
+  target.writeLines((emit) =>
+    sources.forEach((s, source) => {
+      let seq = 0;
+      s.scan((l) => {
+        const w = merged.get(l.jobId);
+        if (w && w.source === source && w.seq === seq) emit(l);
+        seq++;
+      });
+    }),
+  );
   if (known.length) writeMeta(out, mergedMeta(known.map((m) => m.meta)));
   // Stores of packed training stay in their own format: status and report read it, a resume refuses it.
   target.writeConfig(first.config, first.pack);

@@ -287,10 +287,27 @@ export class RunStore {
     appendLine(this.resultsFile, JSON.stringify(this.hash === undefined ? line : { ...line, configHash: this.hash }));
   }
 
-  /** Replaces results.jsonl with `lines` (merge). */
-  writeLines(lines: Iterable<JobLine>): void {
-    // Bytes, not one joined string: V8 refuses a string past about 512 MB, some 250,000 lines of a store.
-    writeAtomic(this.resultsFile, Buffer.concat([...lines].map((l) => Buffer.from(JSON.stringify(l) + '\n'))));
+  /**
+   * Replaces results.jsonl with the lines `produce` emits, in that order (merge).
+   * Written in pieces: V8 refuses a string past about 512 MB, and a merge of a
+   * million lines must not hold them all.
+   */
+  writeLines(produce: (emit: (line: JobLine) => void) => void): void {
+    writeAtomic(this.resultsFile, (write) => {
+      let chunk: Buffer[] = [];
+      let size = 0;
+      produce((line) => {
+        const b = Buffer.from(JSON.stringify(line) + '\n');
+        chunk.push(b);
+        size += b.length;
+        if (size >= 8 << 20) {
+          write(Buffer.concat(chunk));
+          chunk = [];
+          size = 0;
+        }
+      });
+      if (chunk.length) write(Buffer.concat(chunk));
+    });
   }
 
   log(message: string): void {

@@ -45,14 +45,18 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Replaces `file` with `data` atomically and durably. */
-export function writeAtomic(file: string, data: Uint8Array | string): void {
+/**
+ * Replaces `file` with `data` atomically and durably. `data` may be a function
+ * that writes the contents piece by piece (a store of gigabytes is never one buffer).
+ */
+export function writeAtomic(file: string, data: Uint8Array | string | ((write: (bytes: Uint8Array) => void) => void)): void {
   const dir = dirname(file);
   // Unique, so two writers of one file never share a temp file.
   const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
-    writeAll(fd, toBytes(data));
+    if (typeof data === 'function') data((bytes) => writeAll(fd, bytes));
+    else writeAll(fd, toBytes(data));
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, file);
