@@ -14,7 +14,7 @@ const SRC = path.resolve(import.meta.dirname, '../src');
 /** Folders (or single files, as folder/file.ts) each folder may import from, besides itself. */
 const ALLOWED: Record<string, string[]> = {
   cli: ['coordinator', 'experiments', 'report', 'data', 'backend', 'errors.ts', 'training/checkpoint.ts', 'paper', 'training'],
-  coordinator: ['experiments', 'report', 'data', 'errors.ts', 'training/checkpoint.ts', 'paper/weights.ts', 'paper/rng.ts', 'workers/spawn.ts', 'workers/protocol.ts'],
+  coordinator: ['experiments', 'report', 'data', 'errors.ts', 'training/checkpoint.ts', 'paper/weights.ts', 'paper/rng.ts', 'workers/spawn.ts', 'workers/protocol.ts', 'backend/native-env.ts'],
   workers: ['experiments', 'data', 'paper', 'training', 'attacks', 'backend', 'errors.ts'],
   training: ['experiments', 'paper', 'attacks', 'ops', 'data', 'errors.ts'],
   attacks: ['experiments', 'paper', 'ops', 'data'],
