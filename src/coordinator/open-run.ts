@@ -23,7 +23,7 @@ import { CHECKPOINT_FORMAT, checkpointExists, checkpointFiles, loadCheckpoint } 
 import { acquireRunLock, type RunLock } from './lock.js';
 import { gitCommit, jobsOfGrid, libraryVersions, machineInfo, readMeta, writeMeta, type RunMeta } from './meta.js';
 import { reuseCheckpoints } from './reuse.js';
-import { RunStore, type JobLine, type StoreState } from './store.js';
+import { RunStore, type StoreState } from './store.js';
 import { tallyRun } from './tally.js';
 
 export type OpenOptions = Pick<RunOptions, 'out' | 'shard' | 'stage' | 'forceNew' | 'reuseCheckpoints'>;
@@ -122,9 +122,9 @@ function openLocked(config: ExperimentConfig, opts: OpenOptions, command: string
   let finished =
     !opts.reuseCheckpoints.length &&
     tally.left.length + tally.errored.length + tally.unmatched === 0 &&
-    tally.doneTrainings.every((j) => !!(tally.trainLines.get(j.id)?.train as TrainRecord | undefined)?.checkpoint);
+    tally.doneTrainings.every((j) => !!tally.trainLines.get(j.id)?.train?.checkpoint);
   // A finished run's checkpoints are verified now; one that is gone means a training to run again after all.
-  if (finished && verifyTrainedCheckpoints(store, tally.trainLines as ReadonlyMap<string, JobLine>, tally.doneTrainings, config, fingerprint) > 0) finished = false;
+  if (finished && verifyTrainedCheckpoints(store, tally.trainLines, tally.doneTrainings, config, fingerprint) > 0) finished = false;
   let state: StoreState | undefined;
   let jobs: Job[] | undefined;
   if (!finished) {
@@ -152,46 +152,33 @@ function openLocked(config: ExperimentConfig, opts: OpenOptions, command: string
   if (config.eval.limit !== undefined && config.eval.limit > splitSize) {
     notes.push(`--eval-limit ${config.eval.limit} is more than the ${splitSize} images of the ${config.eval.split} split: evaluating on all ${splitSize}`);
   }
-  if (!state || !jobs) {
-    const total = tally.ofKind.train + tally.ofKind.eval;
-    // The grid and the lines, should a caller still want them (the queue submitter does).
-    let built: { state: StoreState; jobs: Job[] } | undefined;
-    const build = () => (built ??= { state: store.read({ summary: true, train: true }), jobs: jobsOfGrid(buildJobs(config, splitSize), where) });
-    return {
-      store,
-      meta,
-      get dataset() {
-        return load();
-      },
-      versions,
-      lock,
-      notes,
-      finished: { total },
-      get state() {
-        return build().state;
-      },
-      get jobs() {
-        return build().jobs;
-      },
-    };
+  if (state && jobs) {
+    for (const from of opts.reuseCheckpoints) {
+      const reused = reuseCheckpoints(jobs, config, fingerprint, from, store, state);
+      for (const id of reused) store.log(`reused ${id} from ${from}`);
+      if (!reused.length) notes.push(`--reuse-checkpoints ${from}: no model there matches this run (model, seed, training settings and data), nothing reused`);
+    }
+    verifyTrainedCheckpoints(store, state.lines, jobs, config, fingerprint);
   }
-  for (const from of opts.reuseCheckpoints) {
-    const reused = reuseCheckpoints(jobs, config, fingerprint, from, store, state);
-    for (const id of reused) store.log(`reused ${id} from ${from}`);
-    if (!reused.length) notes.push(`--reuse-checkpoints ${from}: no model there matches this run (model, seed, training settings and data), nothing reused`);
-  }
-  verifyTrainedCheckpoints(store, state.lines, jobs, config, fingerprint);
+  // A finished run builds the grid and the lines only should a caller still want them (the queue submitter does).
+  let built = state && jobs ? { state, jobs } : undefined;
+  const build = () => (built ??= { state: store.read({ summary: true, train: true }), jobs: jobsOfGrid(buildJobs(config, splitSize), where) });
   return {
     store,
-    state,
     meta,
-    jobs,
     get dataset() {
       return load();
     },
     versions,
     lock,
     notes,
+    ...(finished ? { finished: { total: tally.ofKind.train + tally.ofKind.eval } } : {}),
+    get state() {
+      return build().state;
+    },
+    get jobs() {
+      return build().jobs;
+    },
   };
 }
 
@@ -235,7 +222,13 @@ function readVerified(file: string, key: string): Record<string, Stamp> {
  * evaluation accepts it. Checkpoints verified before and unchanged since
  * (VERIFIED_FILE) are not read again.
  */
-function verifyTrainedCheckpoints(store: RunStore, lines: ReadonlyMap<string, JobLine>, jobs: readonly Job[], config: ExperimentConfig, fingerprint: string): number {
+function verifyTrainedCheckpoints(
+  store: RunStore,
+  lines: ReadonlyMap<string, { status: string; train?: Pick<TrainRecord, 'checkpoint' | 'reusedFrom'> }>,
+  jobs: readonly Job[],
+  config: ExperimentConfig,
+  fingerprint: string,
+): number {
   const hash = configHash(config);
   const file = join(store.dir, VERIFIED_FILE);
   const key = `${hash}/${fingerprint}`;

@@ -7,6 +7,7 @@
  * parses the line without its "results" array, which it finds as bytes.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import type { TrainRecord } from '../experiments/types.js';
 
 const CHUNK = 8 << 20;
 const NEWLINE = 0x0a;
@@ -105,7 +106,8 @@ export interface LineSummary {
   at: string;
   configHash?: string;
   error?: string;
-  train?: unknown;
+  /** A training's record: whole, or only its checkpoint name (summarizeLine's `checkpoint`). */
+  train?: Pick<TrainRecord, 'checkpoint'> & Partial<TrainRecord>;
 }
 
 const ID_HEAD = Buffer.from('{"jobId":"');
@@ -141,9 +143,10 @@ function summarizeDone(buf: Buffer, start: number, end: number): LineSummary | u
   if (secEnd === -1 || secEnd >= end || !startsAt(buf, secEnd, end, ATTEMPT)) return undefined;
   const attStart = secEnd + ATTEMPT.length;
   const attEnd = buf.indexOf(COMMA, attStart);
+  if (attEnd === -1 || attEnd >= end) return undefined;
   const seconds = Number(buf.toString('latin1', secStart, secEnd));
   const attempt = Number(buf.toString('latin1', attStart, attEnd));
-  if (attEnd === -1 || attEnd >= end || !Number.isFinite(seconds) || !Number.isInteger(attempt)) return undefined;
+  if (!Number.isFinite(seconds) || !Number.isInteger(attempt)) return undefined;
   // The tail: `"at":"<time>"}` or `"at":"<time>","configHash":"<hex>"}`.
   // Searched in the line's last bytes only: a search of the whole buffer would run into the lines before it.
   const from = Math.max(attEnd, end - 200);
@@ -202,7 +205,7 @@ export function summarizeLine(buf: Buffer, start: number, end: number, opts: { t
   if (l.error !== undefined) s.error = l.error;
   if ((opts.train || opts.checkpoint) && typeof l.jobId === 'string' && l.jobId.startsWith('train/')) {
     // A store of format 1 keeps a packed training's records as `trains` (store.ts reads them per seed).
-    if (l.train !== undefined) s.train = l.train;
+    if (l.train !== undefined) s.train = l.train as LineSummary['train'];
     if (l.trains !== undefined) (s as unknown as Record<string, unknown>).trains = l.trains;
   }
   return s;

@@ -135,8 +135,8 @@ export function forEachJob(config: ExperimentConfig, splitSize: number, visit: (
         for (const c of cells) {
           const advUnits = c.adv && !c.adv.legacy ? c.adv.units : undefined;
           const [modelAs, sourceAs] = [`${model}${readingTag(model, advUnits)}`, `${c.source}${readingTag(c.source, advUnits)}`];
-          const [own, from] = [trainId(model, seed, advUnits), trainId(c.source, seed, advUnits)];
-          const deps = own === from ? [own] : [own, from];
+          const [modelId, sourceId] = [trainId(model, seed, advUnits), trainId(c.source, seed, advUnits)];
+          const deps = modelId === sourceId ? [modelId] : [modelId, sourceId];
           const path = ['eval', modelAs, `seed${seed}`, c.threat, c.attack, sourceAs, c.units.join('+'), ...(c.gradient ? [c.gradient] : []), ''];
           for (const [start, end] of slicesByAttack.get(c.attack) ?? slices) {
             // join() makes one flat string: a template literal's chain of concatenations would stay in memory with each id.
