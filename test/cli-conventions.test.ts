@@ -55,6 +55,17 @@ describe('exit statuses and --version', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a reader that closes stdout early (glance --help | head) gets no message and no stack trace, and 141 as from SIGPIPE', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--help'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Closed before glance writes a byte: every write of its help meets a closed pipe.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    expect(stderr).toBe('');
+    expect(status).toBe(141);
+  });
+
   it('--version prints the version and exits 0; --help groups options and shows examples', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
     const v = glance(['--version']);

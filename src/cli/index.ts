@@ -17,6 +17,9 @@ const fail = (err: unknown) => {
   console.error(formatError(err));
   process.exit(exitCodeFor(err));
 };
+// A reader that stops early (`glance --help | head`): stop quietly with 128 + SIGPIPE, as Unix tools do
+// (every stored result is already on disk; a run resumes).
+process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(141) : fail(e)));
 process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
 
